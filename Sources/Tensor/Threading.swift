@@ -35,11 +35,14 @@ public enum ComputeThreads {
       for i in 0..<iterations { body(i) }
       return
     }
-    withoutActuallyEscaping(body) { body in
+    withoutActuallyEscaping(body) { escapable in
+      // The caller guarantees that iterations touch disjoint data; concurrentPerform returns
+      // only after every chunk has finished, so the closure does not outlive this call.
+      let box = UncheckedSendable(escapable)
       DispatchQueue.concurrentPerform(iterations: threads) { chunk in
         let start = iterations * chunk / threads
         let end = iterations * (chunk + 1) / threads
-        for i in start..<end { body(i) }
+        for i in start..<end { box.value(i) }
       }
     }
   }
@@ -57,4 +60,11 @@ public enum ComputeThreads {
   public static var blasCoreName: String {
     String(cString: openblas_get_corename())
   }
+}
+
+/// Carries a value across a concurrency boundary whose safety the library has checked by hand.
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+  @usableFromInline let value: Value
+  @usableFromInline init(_ value: Value) { self.value = value }
 }
