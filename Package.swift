@@ -43,9 +43,8 @@ let package = Package(
 
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
-    .testTarget(
-      name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"],
-      resources: [.copy("../Fixtures/Images")]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 import XCTest
 
@@ -72,4 +73,26 @@ public func dot(_ a: Tensor, _ b: Tensor) -> Double {
   var sum = 0.0
   for i in x.indices { sum += Double(x[i]) * Double(y[i]) }
   return sum
+}
+
+/// The checkout's root folder (found from this source file's path).
+public let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A file under `Tests/Fixtures/` (small committed golden files).
+public func fixtureURL(_ relativePath: String) -> URL {
+  repositoryRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(relativePath)
+}
+
+/// A file under `Assets/` (fetched by `Scripts/setup.sh`; git-ignored). Fails the test with a
+/// message naming the set-up script when the file is missing.
+public func assetURL(
+  _ relativePath: String, file: StaticString = #filePath, line: UInt = #line
+) throws -> URL {
+  let url = repositoryRoot.appendingPathComponent("Assets").appendingPathComponent(relativePath)
+  guard FileManager.default.fileExists(atPath: url.path) else {
+    XCTFail("Missing asset \(url.path): run Scripts/setup.sh first.", file: file, line: line)
+    throw CocoaError(.fileNoSuchFile)
+  }
+  return url
 }
