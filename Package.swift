@@ -26,12 +26,15 @@ let package = Package(
     .systemLibrary(
       name: "CTurboJPEG",
       providers: [.apt(["libturbojpeg0-dev"])]),
+    .systemLibrary(
+      name: "CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]),
     // Hot loops BLAS cannot express (depthwise convolution, im2col), multi-versioned for AVX2/AVX-512.
     .target(name: "CKernels"),
 
     .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"]),
     .target(name: "Imaging", dependencies: ["Tensor", "CPNG", "CTurboJPEG"]),
-    .target(name: "Models", dependencies: ["Tensor", "Imaging"]),
+    .target(name: "Models", dependencies: ["Tensor", "Imaging", "CZlib"]),
     .target(name: "Explain", dependencies: ["Tensor", "Imaging", "Models"]),
     .target(name: "BiasProbe", dependencies: ["Tensor", "Imaging", "Models", "Explain"]),
     .executableTarget(
