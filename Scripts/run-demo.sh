@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set-up, then the demo on the bundled photographs (release build).
+#
+# Usage: bash Scripts/run-demo.sh              decodes every photograph in Assets/images/
+#        bash Scripts/run-demo.sh ARGS...      runs `demo ARGS...` instead
+set -euo pipefail
+# shellcheck source=Scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+bash "$REPO_ROOT/Scripts/setup.sh"
+require_swift
+cd "$REPO_ROOT"
+if (($# > 0)); then
+  exec swift run -c release demo "$@"
+fi
+exec swift run -c release demo images Assets/images/*
