@@ -350,7 +350,8 @@ check_asset() {
   local actual_size actual_sha
   actual_size="$(stat -c %s "$file")"
   if [[ "$actual_size" != "$size" ]]; then
-    printf 'size %s bytes, expected %s' "$actual_size" "$size"
+    actual_sha="$(sha256sum "$file" | cut -d' ' -f1)"
+    printf 'size %s bytes, expected %s; sha256 %s' "$actual_size" "$size" "$actual_sha"
     return 1
   fi
   actual_sha="$(sha256sum "$file" | cut -d' ' -f1)"
