@@ -1,7 +1,11 @@
 import ArgumentParser
 
+/// The command-line front end: each subcommand parses its arguments, calls the library and prints
+/// a table (or JSON) or writes pictures. No numerical work lives here.
 @main
 struct Demo: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "demo", abstract: "ConvNet probe demo")
-  func run() throws {}
+  static let configuration = CommandConfiguration(
+    commandName: "demo",
+    abstract: "Run, explain and attack ImageNet classifiers on the CPU.",
+    subcommands: [Images.self])
 }
