@@ -1,1 +1,91 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
 
+// Hot loops that BLAS cannot express: im2col / col2im, the direct depthwise convolution and the
+// pooling windows. Every exported function is compiled several times (AVX-512, AVX2, baseline)
+// through function multi-versioning and the loader picks the best clone for the running CPU, so
+// no build flag is needed.
+//
+// All tensors are dense row-major float planes. Sizes and indices are `long` (Swift `Int`).
+
+/// The geometry of a 2-D sliding window over one `height × width` plane.
+///
+/// Output element `(oh, ow)` reads the input at rows `oh·strideHeight − padTop + kh·dilationHeight`
+/// and columns `ow·strideWidth − padLeft + kw·dilationWidth` for `kh < kernelHeight`,
+/// `kw < kernelWidth`; indices outside the plane are padding.
+typedef struct CKWindow {
+  long height;
+  long width;
+  long kernelHeight;
+  long kernelWidth;
+  long strideHeight;
+  long strideWidth;
+  long dilationHeight;
+  long dilationWidth;
+  long padTop;
+  long padBottom;
+  long padLeft;
+  long padRight;
+  long outputHeight;
+  long outputWidth;
+} CKWindow;
+
+// MARK: - im2col
+
+/// Writes the patch matrix of output positions `[first, first + count)` (row-major positions
+/// `oh·outputWidth + ow`) of a `[channels, height, width]` image into `columns`, a row-major
+/// `[channels·kernelHeight·kernelWidth, count]` matrix; padding reads as zero.
+void ck_im2col(const float *input, long channels, const CKWindow *window, long first, long count,
+               float *columns);
+
+/// The adjoint of `ck_im2col`: adds every entry of `columns` (`[channels·kh·kw, count]`) to the
+/// input element it was read from; entries that came from padding are dropped.
+void ck_col2im_add(const float *columns, long channels, const CKWindow *window, long first,
+                   long count, float *input);
+
+// MARK: - Depthwise convolution
+
+/// Elements of the zero-padded plane the depthwise kernels need as scratch.
+long ck_depthwise_scratch_count(const CKWindow *window);
+
+/// Convolves one input plane with `multiplier` kernels `[multiplier, kh, kw]`, writing
+/// `[multiplier, outputHeight, outputWidth]` (plus `bias[j]` when `bias` is not NULL).
+void ck_depthwise_forward(const float *input, const float *weights, const float *bias,
+                          long multiplier, const CKWindow *window, float *scratch, float *output);
+
+/// The input gradient of `ck_depthwise_forward`: overwrites the `[height, width]` plane
+/// `inputGradient` from the `[multiplier, outputHeight, outputWidth]` output gradient.
+void ck_depthwise_input_gradient(const float *outputGradient, const float *weights,
+                                 long multiplier, const CKWindow *window, float *scratch,
+                                 float *inputGradient);
+
+/// The weight gradient of `ck_depthwise_forward`: adds to `weightGradient`
+/// (`[multiplier, kh, kw]`) the correlation of the input plane with the output gradient.
+void ck_depthwise_weight_gradient(const float *input, const float *outputGradient,
+                                  long multiplier, const CKWindow *window, float *scratch,
+                                  float *weightGradient);
+
+// MARK: - Pooling and reductions
+
+/// Maximum over each window of one plane; padding is ignored (it acts as −∞). NaN propagates.
+void ck_max_pool_forward(const float *input, const CKWindow *window, float *output);
+
+/// Overwrites `inputGradient` (one plane) with the output gradient routed to the first maximum
+/// of each window (in row-major window order).
+void ck_max_pool_backward(const float *input, const float *outputGradient,
+                          const CKWindow *window, float *inputGradient);
+
+/// Mean over each window of one plane. With `countIncludePad`, the divisor is the window's
+/// extent clipped to the padded plane (PyTorch's `count_include_pad=True`); otherwise the number
+/// of real input elements it covers.
+void ck_average_pool_forward(const float *input, const CKWindow *window, int countIncludePad,
+                             float *output);
+
+/// Overwrites `inputGradient` (one plane) with the adjoint of `ck_average_pool_forward`.
+void ck_average_pool_backward(const float *outputGradient, const CKWindow *window,
+                              int countIncludePad, float *inputGradient);
+
+/// `Σ values[i]` for `i < count`, accumulated in 16 float lanes.
+float ck_sum(const float *values, long count);
+
+#endif

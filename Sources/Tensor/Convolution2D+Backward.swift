@@ -1,0 +1,349 @@
+import CKernels
+import COpenBLAS
+
+/// The gradients of a 2-D convolution with respect to its three operands.
+public struct Convolution2DGradients: Sendable {
+  /// `∂L/∂input`, `[N, C, H, W]`.
+  public var input: Tensor
+  /// `∂L/∂weight`, `[O, C/groups, KH, KW]`.
+  public var weight: Tensor
+  /// `∂L/∂bias`, `[O]`, or nil when the convolution has no bias.
+  public var bias: Tensor?
+}
+
+extension Tensor {
+  /// All three gradients of `convolution2D(input, weight:, bias:, configuration:)` from the
+  /// gradient of its output.
+  ///
+  /// - Parameters:
+  ///   - outputGradient: `∂L/∂y`, `[N, O, Ho, Wo]`.
+  ///   - input: the forward input `[N, C, H, W]`.
+  ///   - weight: the forward weight `[O, C/groups, KH, KW]`.
+  ///   - includesBias: whether to compute the bias gradient.
+  /// - Complexity: about twice the forward multiply–adds (see the three functions it calls).
+  public static func convolution2DBackward(
+    _ outputGradient: Tensor, input: Tensor, weight: Tensor,
+    configuration: Convolution2DConfiguration = Convolution2DConfiguration(),
+    includesBias: Bool = true
+  ) -> Convolution2DGradients {
+    Convolution2DGradients(
+      input: convolution2DInputGradient(
+        outputGradient, weight: weight, inputShape: input.shape, configuration: configuration),
+      weight: convolution2DWeightGradient(
+        outputGradient, input: input, weightShape: weight.shape, configuration: configuration),
+      bias: includesBias ? convolution2DBiasGradient(outputGradient) : nil)
+  }
+
+  /// The input gradient of a 2-D convolution (a transposed convolution of the output gradient):
+  /// `∂L/∂x[n, c, ih, iw] = Σ w[o, c', kh, kw] · ∂L/∂y[n, o, oh, ow]` over every output
+  /// position whose window reads `(ih, iw)` through tap `(kh, kw)`.
+  ///
+  /// - Parameters:
+  ///   - outputGradient: `[N, O, Ho, Wo]`.
+  ///   - weight: `[O, C/groups, KH, KW]`.
+  ///   - inputShape: `[N, C, H, W]` of the forward input.
+  /// - Returns: `[N, C, H, W]`.
+  /// - Complexity: O(N · O · Ho · Wo · C/groups · KH · KW): GEMM `Wᵀ · dY` per tile then col2im;
+  ///   a pointwise convolution writes the GEMM result directly; depthwise runs a direct kernel.
+  public static func convolution2DInputGradient(
+    _ outputGradient: Tensor, weight: Tensor, inputShape: [Int],
+    configuration: Convolution2DConfiguration = Convolution2DConfiguration()
+  ) -> Tensor {
+    let geometry = Convolution2DGeometry(
+      inputShape: inputShape, weightShape: weight.shape, configuration: configuration)
+    return convolution2DInputGradient(
+      outputGradient, weight: weight, geometry: geometry, algorithm: .init(geometry))
+  }
+
+  /// The weight gradient of a 2-D convolution:
+  /// `∂L/∂w[o, c, kh, kw] = Σ_{n, oh, ow} ∂L/∂y[n, o, oh, ow] · x[n, g·C/G + c, oh·sh − top +
+  /// kh·dh, ow·sw − left + kw·dw]`.
+  ///
+  /// - Parameters:
+  ///   - outputGradient: `[N, O, Ho, Wo]`.
+  ///   - input: the forward input `[N, C, H, W]`.
+  ///   - weightShape: `[O, C/groups, KH, KW]`.
+  /// - Returns: `[O, C/groups, KH, KW]`.
+  /// - Complexity: O(N · O · Ho · Wo · C/groups · KH · KW): GEMM `dY · patchesᵀ` per tile,
+  ///   accumulated per worker and summed; depthwise runs a direct kernel.
+  public static func convolution2DWeightGradient(
+    _ outputGradient: Tensor, input: Tensor, weightShape: [Int],
+    configuration: Convolution2DConfiguration = Convolution2DConfiguration()
+  ) -> Tensor {
+    let geometry = Convolution2DGeometry(
+      inputShape: input.shape, weightShape: weightShape, configuration: configuration)
+    return convolution2DWeightGradient(
+      outputGradient, input: input, geometry: geometry, algorithm: .init(geometry))
+  }
+
+  /// The bias gradient of a 2-D convolution: `∂L/∂b[o] = Σ_{n, i, j} ∂L/∂y[n, o, i, j]`.
+  ///
+  /// - Parameter outputGradient: `[N, O, Ho, Wo]`.
+  /// - Returns: `[O]`.
+  /// - Complexity: O(N · O · Ho · Wo).
+  public static func convolution2DBiasGradient(_ outputGradient: Tensor) -> Tensor {
+    precondition(
+      outputGradient.rank == 4,
+      "A convolution output gradient is [N, O, Ho, Wo], not \(outputGradient.shape).")
+    let (batch, channels) = (outputGradient.shape[0], outputGradient.shape[1])
+    let plane = outputGradient.shape[2] * outputGradient.shape[3]
+    return outputGradient.withUnsafeBufferPointer { dy in
+      Tensor(shape: [channels]) { db in
+        guard let dy = dy.baseAddress, let db = db.baseAddress else { return }
+        ComputeThreads.parallelFor(channels) { o in
+          var total: Float = 0
+          for n in 0..<batch { total += ck_sum(dy + (n * channels + o) * plane, plane) }
+          db[o] = total
+        }
+      }
+    }
+  }
+
+  static func convolution2DInputGradient(
+    _ outputGradient: Tensor, weight: Tensor, geometry g: Convolution2DGeometry,
+    algorithm: Convolution2DAlgorithm
+  ) -> Tensor {
+    precondition(
+      outputGradient.shape == g.outputShape,
+      "The output gradient \(outputGradient.shape) of a convolution of \(g.inputShape) by "
+        + "\(g.weightShape) must be \(g.outputShape).")
+    return outputGradient.withUnsafeBufferPointer { dy in
+      weight.withUnsafeBufferPointer { w in
+        Tensor(shape: g.inputShape) { dx in
+          guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
+            return
+          }
+          switch algorithm {
+          case .depthwise: inputGradientDepthwise(g, dy, w, dx)
+          case .patchMatrix where g.isPointwise: inputGradientPointwise(g, dy, w, dx)
+          case .patchMatrix: inputGradientPatchMatrix(g, dy, w, dx)
+          }
+        }
+      }
+    }
+  }
+
+  static func convolution2DWeightGradient(
+    _ outputGradient: Tensor, input: Tensor, geometry g: Convolution2DGeometry,
+    algorithm: Convolution2DAlgorithm
+  ) -> Tensor {
+    precondition(
+      outputGradient.shape == g.outputShape,
+      "The output gradient \(outputGradient.shape) of a convolution of \(g.inputShape) by "
+        + "\(g.weightShape) must be \(g.outputShape).")
+    return outputGradient.withUnsafeBufferPointer { dy in
+      input.withUnsafeBufferPointer { x in
+        Tensor(shape: g.weightShape) { dw in
+          guard let dy = dy.baseAddress, let x = x.baseAddress, let dw = dw.baseAddress else {
+            return
+          }
+          switch algorithm {
+          case .depthwise: weightGradientDepthwise(g, dy, x, dw)
+          case .patchMatrix: weightGradientPatchMatrix(g, dy, x, dw)
+          }
+        }
+      }
+    }
+  }
+
+  // MARK: - Input gradient kernels
+
+  /// `dX[n, group] = W_groupᵀ · dY[n, group]` on tiles of positions: no scatter, no conflicts.
+  private static func inputGradientPointwise(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>
+  ) {
+    let units = g.batch * g.groups
+    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
+    let tiling = ConvolutionTiling(
+      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
+    let (cg, og, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.outputPlane)
+    ConvolutionWorkers.run(workers: workers, items: units * tiling.tileCount, scratchCount: 0) {
+      _, range, _ in
+      for item in range {
+        let (unit, tile) = item.quotientAndRemainder(dividingBy: tiling.tileCount)
+        let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+        let positions = tiling.positions(tile, outputPlane: plane)
+        Im2Col.multiply(
+          transposingA: true, m: cg, n: positions.count, k: og, a: w + group * og * cg, lda: cg,
+          b: dy + (n * g.outputChannels + group * og) * plane + positions.lowerBound, ldb: plane,
+          beta: 0, c: dx + (n * g.inputChannels + group * cg) * plane + positions.lowerBound,
+          ldc: plane)
+      }
+    }
+  }
+
+  /// Per tile: `dPatches = W_groupᵀ · dY[n, group, tile]`, then col2im adds it into `dX`.
+  ///
+  /// Tiles of one image overlap in the input, so with at least as many (image, group) units as
+  /// workers each worker owns whole units; otherwise the workers split the tiles of each unit,
+  /// each adding into a private copy of the unit's input gradient, and the copies are summed.
+  private static func inputGradientPatchMatrix(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>
+  ) {
+    let units = g.batch * g.groups
+    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
+    let tiling = ConvolutionTiling(
+      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    let unitCount = cg * g.inputPlane
+
+    /// Adds the contribution of `tiles` of `unit` to `accumulator` (`[C/groups, H, W]`).
+    func accumulate(
+      unit: Int, tiles: Range<Int>, patches: UnsafeMutablePointer<Float>,
+      into accumulator: UnsafeMutablePointer<Float>
+    ) {
+      let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+      for tile in tiles {
+        let positions = tiling.positions(tile, outputPlane: plane)
+        Im2Col.multiply(
+          transposingA: true, m: k, n: positions.count, k: og, a: w + group * og * k, lda: k,
+          b: dy + (n * g.outputChannels + group * og) * plane + positions.lowerBound, ldb: plane,
+          beta: 0, c: patches, ldc: positions.count)
+        Im2Col.addPatches(
+          patches, channels: cg, window: g.window, positions: positions, into: accumulator)
+      }
+    }
+
+    if units >= workers {
+      ConvolutionWorkers.run(
+        workers: workers, items: units, scratchCount: k * tiling.tileSize
+      ) { _, range, scratch in
+        for unit in range {
+          let target = dx + unit * unitCount
+          target.update(repeating: 0, count: unitCount)
+          accumulate(unit: unit, tiles: 0..<tiling.tileCount, patches: scratch, into: target)
+        }
+      }
+      return
+    }
+    ConvolutionWorkers.withScratch((workers - 1) * unitCount) { partials in
+      for unit in 0..<units {
+        let target = dx + unit * unitCount
+        ConvolutionWorkers.run(
+          workers: workers, items: tiling.tileCount, scratchCount: k * tiling.tileSize
+        ) { worker, tiles, scratch in
+          let accumulator = worker == 0 ? target : partials + (worker - 1) * unitCount
+          accumulator.update(repeating: 0, count: unitCount)
+          accumulate(unit: unit, tiles: tiles, patches: scratch, into: accumulator)
+        }
+        let used = min(workers, tiling.tileCount)
+        for worker in 1..<max(used, 1) {
+          cblas_saxpy(
+            blasint(unitCount), 1, partials + (worker - 1) * unitCount, 1, target, 1)
+        }
+      }
+    }
+  }
+
+  private static func inputGradientDepthwise(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>
+  ) {
+    let channels = g.inputChannels
+    let multiplier = g.outputChannels / channels
+    let taps = g.kernelHeight * g.kernelWidth
+    let items = g.batch * channels
+    let scratchCount = withUnsafePointer(to: g.window.raw) { ck_depthwise_scratch_count($0) }
+    ConvolutionWorkers.run(
+      workers: ConvolutionWorkers.count(for: items), items: items, scratchCount: scratchCount
+    ) { _, range, scratch in
+      withUnsafePointer(to: g.window.raw) { window in
+        for item in range {
+          let (n, c) = item.quotientAndRemainder(dividingBy: channels)
+          ck_depthwise_input_gradient(
+            dy + (n * g.outputChannels + c * multiplier) * g.outputPlane,
+            w + c * multiplier * taps, multiplier, window, scratch, dx + item * g.inputPlane)
+        }
+      }
+    }
+  }
+
+  // MARK: - Weight gradient kernels
+
+  /// `dW_group += dY[n, group, tile] · patchesᵀ` over every (image, group, tile), each worker
+  /// accumulating into its own copy of `dW`; the copies are summed at the end.
+  private static func weightGradientPatchMatrix(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+    _ dw: UnsafeMutablePointer<Float>
+  ) {
+    let units = g.batch * g.groups
+    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
+    let tiling = ConvolutionTiling(
+      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    let pointwise = g.isPointwise
+    let weightCount = g.outputChannels * k
+    dw.update(repeating: 0, count: weightCount)
+    let items = units * tiling.tileCount
+    let used = min(workers, items)
+    ConvolutionWorkers.withScratch((used - 1) * weightCount) { partials in
+      ConvolutionWorkers.run(
+        workers: used, items: items, scratchCount: pointwise ? 0 : k * tiling.tileSize
+      ) { worker, range, scratch in
+        let accumulator = worker == 0 ? dw : partials + (worker - 1) * weightCount
+        if worker > 0 { accumulator.update(repeating: 0, count: weightCount) }
+        for item in range {
+          let (unit, tile) = item.quotientAndRemainder(dividingBy: tiling.tileCount)
+          let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+          let positions = tiling.positions(tile, outputPlane: plane)
+          let image = x + (n * g.inputChannels + group * cg) * g.inputPlane
+          let patches: UnsafePointer<Float>
+          let patchStride: Int
+          if pointwise {
+            patches = image + positions.lowerBound
+            patchStride = g.inputPlane
+          } else {
+            Im2Col.patches(
+              of: image, channels: cg, window: g.window, positions: positions, into: scratch)
+            patches = UnsafePointer(scratch)
+            patchStride = positions.count
+          }
+          Im2Col.multiply(
+            transposingB: true, m: og, n: k, k: positions.count,
+            a: dy + (n * g.outputChannels + group * og) * plane + positions.lowerBound,
+            lda: plane, b: patches, ldb: patchStride, beta: 1, c: accumulator + group * og * k,
+            ldc: k)
+        }
+      }
+      for worker in 1..<max(used, 1) {
+        cblas_saxpy(blasint(weightCount), 1, partials + (worker - 1) * weightCount, 1, dw, 1)
+      }
+    }
+  }
+
+  /// Direct depthwise weight gradient over (image, channel) items, one small accumulator per
+  /// worker.
+  private static func weightGradientDepthwise(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+    _ dw: UnsafeMutablePointer<Float>
+  ) {
+    let channels = g.inputChannels
+    let multiplier = g.outputChannels / channels
+    let taps = g.kernelHeight * g.kernelWidth
+    let weightCount = g.outputChannels * taps
+    let items = g.batch * channels
+    let used = ConvolutionWorkers.count(for: items)
+    let padded = withUnsafePointer(to: g.window.raw) { ck_depthwise_scratch_count($0) }
+    dw.update(repeating: 0, count: weightCount)
+    ConvolutionWorkers.withScratch((used - 1) * weightCount) { partials in
+      ConvolutionWorkers.run(workers: used, items: items, scratchCount: padded) {
+        worker, range, scratch in
+        let accumulator = worker == 0 ? dw : partials + (worker - 1) * weightCount
+        if worker > 0 { accumulator.update(repeating: 0, count: weightCount) }
+        withUnsafePointer(to: g.window.raw) { window in
+          for item in range {
+            let (n, c) = item.quotientAndRemainder(dividingBy: channels)
+            ck_depthwise_weight_gradient(
+              x + item * g.inputPlane, dy + (n * g.outputChannels + c * multiplier) * g.outputPlane,
+              multiplier, window, scratch, accumulator + c * multiplier * taps)
+          }
+        }
+      }
+      for worker in 1..<max(used, 1) {
+        cblas_saxpy(blasint(weightCount), 1, partials + (worker - 1) * weightCount, 1, dw, 1)
+      }
+    }
+  }
+}

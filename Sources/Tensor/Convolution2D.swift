@@ -1,0 +1,147 @@
+import CKernels
+
+/// The kernel that computes a convolution (internal; chosen from the shapes, forced in tests).
+enum Convolution2DAlgorithm {
+  /// im2col + GEMM per tile of output positions; a pointwise convolution skips im2col.
+  case patchMatrix
+  /// The direct C kernel for one input channel per group (depthwise, or a one-channel input).
+  case depthwise
+
+  init(_ geometry: Convolution2DGeometry) {
+    self = geometry.isDepthwise ? .depthwise : .patchMatrix
+  }
+}
+
+extension Tensor {
+  /// The 2-D convolution (cross-correlation, as in PyTorch's `conv2d`) of a batch of images.
+  ///
+  /// `y[n, o, i, j] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] ·
+  /// x[n, g·C/G + c, i·sh − top + kh·dh, j·sw − left + kw·dw]` with `g = o / (O/G)` and zero
+  /// padding.
+  ///
+  /// - Parameters:
+  ///   - input: `[N, C, H, W]`.
+  ///   - weight: `[O, C/groups, KH, KW]` (PyTorch's layout).
+  ///   - bias: `[O]`, or nil.
+  ///   - configuration: stride, dilation, padding and groups.
+  /// - Returns: `[N, O, Ho, Wo]` (see `Convolution2DConfiguration` for `Ho`, `Wo`).
+  /// - Precondition: the shapes agree with each other and with `configuration.groups`.
+  /// - Complexity: O(N · O · Ho · Wo · C/groups · KH · KW) multiply–adds. Groups with several
+  ///   input channels run as im2col + GEMM on cache-sized tiles of output positions (1×1
+  ///   stride-1 unpadded convolutions multiply the input planes directly); one input channel per
+  ///   group (depthwise) runs a direct vectorised kernel. Work is spread over
+  ///   `ComputeThreads.count` threads.
+  public static func convolution2D(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+    configuration: Convolution2DConfiguration = Convolution2DConfiguration()
+  ) -> Tensor {
+    let geometry = Convolution2DGeometry(
+      inputShape: input.shape, weightShape: weight.shape, configuration: configuration)
+    return convolution2D(
+      input, weight: weight, bias: bias, geometry: geometry, algorithm: .init(geometry))
+  }
+
+  static func convolution2D(
+    _ input: Tensor, weight: Tensor, bias: Tensor?, geometry: Convolution2DGeometry,
+    algorithm: Convolution2DAlgorithm
+  ) -> Tensor {
+    if let bias {
+      precondition(
+        bias.shape == [geometry.outputChannels],
+        "A convolution with weight \(weight.shape) needs a bias [\(geometry.outputChannels)], "
+          + "not \(bias.shape).")
+    }
+    return input.withUnsafeBufferPointer { x in
+      weight.withUnsafeBufferPointer { w in
+        withOptionalBuffer(bias) { b in
+          Tensor(shape: geometry.outputShape) { y in
+            guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else {
+              return
+            }
+            switch algorithm {
+            case .depthwise:
+              forwardDepthwise(geometry, x, w, b, y)
+            case .patchMatrix:
+              forwardPatchMatrix(geometry, x, w, b, y)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static func forwardPatchMatrix(
+    _ g: Convolution2DGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>
+  ) {
+    let units = g.batch * g.groups
+    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
+    let tiling = ConvolutionTiling(
+      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
+    let pointwise = g.isPointwise
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    ConvolutionWorkers.run(
+      workers: workers, items: units * tiling.tileCount,
+      scratchCount: pointwise ? 0 : k * tiling.tileSize
+    ) { _, range, scratch in
+      for item in range {
+        let (unit, tile) = item.quotientAndRemainder(dividingBy: tiling.tileCount)
+        let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+        let positions = tiling.positions(tile, outputPlane: plane)
+        let image = x + (n * g.inputChannels + group * cg) * g.inputPlane
+        let patches: UnsafePointer<Float>
+        let patchStride: Int
+        if pointwise {
+          patches = image + positions.lowerBound
+          patchStride = g.inputPlane
+        } else {
+          Im2Col.patches(
+            of: image, channels: cg, window: g.window, positions: positions, into: scratch)
+          patches = UnsafePointer(scratch)
+          patchStride = positions.count
+        }
+        let output = y + (n * g.outputChannels + group * og) * plane + positions.lowerBound
+        var beta: Float = 0
+        if let b {
+          for o in 0..<og {
+            (output + o * plane).update(repeating: b[group * og + o], count: positions.count)
+          }
+          beta = 1
+        }
+        Im2Col.multiply(
+          m: og, n: positions.count, k: k, a: w + group * og * k, lda: k, b: patches,
+          ldb: patchStride, beta: beta, c: output, ldc: plane)
+      }
+    }
+  }
+
+  private static func forwardDepthwise(
+    _ g: Convolution2DGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>
+  ) {
+    let channels = g.inputChannels
+    let multiplier = g.outputChannels / channels
+    let taps = g.kernelHeight * g.kernelWidth
+    let items = g.batch * channels
+    let scratchCount = withUnsafePointer(to: g.window.raw) { ck_depthwise_scratch_count($0) }
+    ConvolutionWorkers.run(
+      workers: ConvolutionWorkers.count(for: items), items: items, scratchCount: scratchCount
+    ) { _, range, scratch in
+      withUnsafePointer(to: g.window.raw) { window in
+        for item in range {
+          let (n, c) = item.quotientAndRemainder(dividingBy: channels)
+          ck_depthwise_forward(
+            x + item * g.inputPlane, w + c * multiplier * taps, b.map { $0 + c * multiplier },
+            multiplier, window, scratch,
+            y + (n * g.outputChannels + c * multiplier) * g.outputPlane)
+        }
+      }
+    }
+  }
+}
+
+/// Calls `body` with the dense elements of `tensor`, or with nil.
+func withOptionalBuffer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let tensor else { return body(nil) }
+  return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
+}

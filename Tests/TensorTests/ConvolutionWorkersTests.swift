@@ -1,0 +1,38 @@
+import XCTest
+
+@testable import Tensor
+
+final class ConvolutionWorkersTests: XCTestCase {
+  func testTilesCoverEveryPositionOnceAndStayNearTheCacheBudget() {
+    // The 3×3 64→64 convolution on 56×56: 576 × 3136 floats of patches.
+    let tiling = ConvolutionTiling(patchSize: 576, outputPlane: 3136, units: 1, workers: 2)
+    var covered = 0
+    for tile in 0..<tiling.tileCount {
+      let positions = tiling.positions(tile, outputPlane: 3136)
+      XCTAssertEqual(positions.lowerBound, covered)
+      covered = positions.upperBound
+      XCTAssertLessThanOrEqual(
+        576 * positions.count * 4, ConvolutionTiling.targetBytes + 576 * 4 * 16)
+    }
+    XCTAssertEqual(covered, 3136)
+    XCTAssertEqual(tiling.tileCount % 2, 0, "two workers get the same number of tiles")
+  }
+
+  func testSmallPlanesAreOneTile() {
+    let tiling = ConvolutionTiling(patchSize: 27, outputPlane: 100, units: 64, workers: 2)
+    XCTAssertEqual(tiling.tileCount, 1)
+    XCTAssertEqual(tiling.tileSize, 100)
+  }
+
+  func testEveryItemRunsOnceAcrossWorkers() {
+    let lock = NSLock()
+    var seen = [Int](repeating: 0, count: 37)
+    ConvolutionWorkers.run(workers: 2, items: 37, scratchCount: 8) { _, range, scratch in
+      scratch.update(repeating: 1, count: 8)
+      lock.lock()
+      for item in range { seen[item] += 1 }
+      lock.unlock()
+    }
+    XCTAssertEqual(seen, [Int](repeating: 1, count: 37))
+  }
+}
