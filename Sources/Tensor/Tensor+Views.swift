@@ -116,7 +116,7 @@ extension Tensor {
 
   /// The shape two tensors broadcast to, by NumPy rules.
   public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int] {
-    let rank = max(a.count, b.count)
+    let rank = Swift.max(a.count, b.count)
     var result = [Int](repeating: 1, count: rank)
     for i in 0..<rank {
       let x = i < rank - a.count ? 1 : a[i - (rank - a.count)]
