@@ -334,7 +334,11 @@ def main():
              subsampling="4:2:0", progressive=True)
     small = Image.fromarray(scene(7, 9), "RGB")
     add_jpeg("gray.jpg", small.convert("L"), "grayscale, quality 90", quality=90)
-    add_jpeg("cmyk.jpg", small.convert("CMYK"), "CMYK (Adobe, inverted), 4:4:4, quality 95",
+    # CMYK with real black ink: C, M, Y from the scene, K a ramp from 0 to 200.
+    cmy = 255 - scene(7, 9)
+    k = np.repeat(np.linspace(0, 200, 9).round().astype(np.uint8)[None, :], 7, axis=0)
+    cmyk = Image.fromarray(np.concatenate([cmy, k[..., None]], -1), "CMYK")
+    add_jpeg("cmyk.jpg", cmyk, "CMYK (Adobe, inverted), 4:4:4, quality 95, K from 0 to 200",
              quality=95, subsampling="4:4:4")
 
     (OUT / "manifest.json").write_text(json.dumps({

@@ -51,9 +51,6 @@ enum JPEGDecoder {
     try withDecompressor(file: file) { handle in
       let header = try readHeader(handle, bytes, file: file)
       let (width, height) = (header.width, header.height)
-      guard width > 0, height > 0 else {
-        throw ImageError.emptyImage(file: file, width: width, height: height)
-      }
       guard width * height <= options.maximumPixelCount else {
         throw ImageError.tooManyPixels(
           file: file, width: width, height: height, limit: options.maximumPixelCount)
@@ -129,11 +126,16 @@ enum JPEGDecoder {
     let status = tjDecompressHeader3(
       handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt(bytes.count),
       &width, &height, &subsampling, &colorspace)
-    guard status == 0 else {
+    // A stream that ends before its frame header reads as a "tables-only" stream: success, with
+    // the size left at 0.
+    guard status == 0, width > 0, height > 0 else {
       if JPEGMarkers.ending(of: bytes) == .truncated {
         throw ImageError.truncated(file: file, format: .jpeg)
       }
-      throw ImageError.corruptData(file: file, format: .jpeg, reason: errorMessage(handle))
+      guard status == 0 else {
+        throw ImageError.corruptData(file: file, format: .jpeg, reason: errorMessage(handle))
+      }
+      throw ImageError.emptyImage(file: file, width: Int(width), height: Int(height))
     }
     return Header(width: Int(width), height: Int(height), colorspace: colorspace)
   }
