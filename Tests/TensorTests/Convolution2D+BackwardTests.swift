@@ -24,6 +24,15 @@ final class Convolution2DBackwardTests: XCTestCase {
     Case(
       inputShape: [2, 1, 6, 5], weightShape: [3, 1, 2, 3],
       setup: ReferenceConvolution.Setup(stride: (1, 2), padding: (0, 1, 1, 1))),
+    // Depthwise rows wide enough for the direct kernel's 64-, 32- and 16-column blocks.
+    Case(
+      inputShape: [1, 2, 6, 75], weightShape: [4, 1, 3, 3],
+      setup: ReferenceConvolution.Setup(
+        stride: (1, 1), dilation: (1, 2), padding: (2, 1, 1, 2), groups: 2)),
+    Case(
+      inputShape: [1, 2, 5, 70], weightShape: [2, 1, 2, 3],
+      setup: ReferenceConvolution.Setup(
+        stride: (2, 2), dilation: (2, 1), padding: (0, 1, 1, 0), groups: 2)),
   ]
 
   static func with(

@@ -227,8 +227,8 @@ final class Convolution2DTests: XCTestCase {
   }
 
   func testDepthwiseKernelAgreesWithPatchMatrixPathOnWideRows() {
-    // Rows wider than the kernel's 32-column register block, stride 2 and 3 columns.
-    for (stride, seed) in [((1, 1), UInt64(5)), ((2, 2), 6), ((1, 3), 7)] {
+    // Rows wider than the kernel's 64-column register block; strides 1, 2 (specialised), 3, 5.
+    for (stride, seed) in [((1, 1), UInt64(5)), ((2, 2), 6), ((1, 3), 7), ((2, 5), 14)] {
       let setup = ReferenceConvolution.Setup(
         stride: stride, dilation: (1, 2), padding: (2, 1, 1, 2), groups: 2)
       for algorithm in [Convolution2DAlgorithm.depthwise, .patchMatrix] {
