@@ -341,12 +341,12 @@ def main():
     add_jpeg("cmyk.jpg", cmyk, "CMYK (Adobe, inverted), 4:4:4, quality 95, K from 0 to 200",
              quality=95, subsampling="4:4:4")
 
-    (OUT / "manifest.json").write_text(json.dumps({
-        "generator": "Tools/make_image_fixtures.py",
-        "numpy": np.__version__, "pillow": PIL.__version__,
-        "libjpeg_turbo": features.version_feature("libjpeg_turbo"),
-        "images": manifest,
-    }, indent=1) + "\n")
+    header = json.dumps({
+        "generator": "Tools/make_image_fixtures.py", "numpy": np.__version__,
+        "pillow": PIL.__version__, "libjpeg_turbo": features.version_feature("libjpeg_turbo"),
+    })[:-1]
+    entries = ",\n  ".join(json.dumps(entry) for entry in manifest)  # one image per line
+    (OUT / "manifest.json").write_text(f'{header},\n "images": [\n  {entries}\n ]\n}}\n')
 
     if args.assets:
         write_photographs(args.assets)
@@ -369,10 +369,12 @@ def write_photographs(folder):
             "pixels": [{"y": y, "x": x, "rgb": rgb[y, x].tolist()} for y, x in points],
             "channelSums": rgb.sum(axis=(0, 1)).tolist(),
         })
-    (OUT / "photographs.json").write_text(json.dumps({
+    header = json.dumps({
         "generator": "Tools/make_image_fixtures.py --assets Assets/images",
-        "pillow": PIL.__version__, "photographs": entries,
-    }, indent=1) + "\n")
+        "pillow": PIL.__version__,
+    })[:-1]
+    lines = ",\n  ".join(json.dumps(entry) for entry in entries)
+    (OUT / "photographs.json").write_text(f'{header},\n "photographs": [\n  {lines}\n ]\n}}\n')
 
 
 if __name__ == "__main__":

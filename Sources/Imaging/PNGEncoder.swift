@@ -55,12 +55,13 @@ enum PNGEncoder {
     return Data(encoded)
   }
 
-  /// Runs `png_image_write_to_memory`, growing the output buffer once if the first guess (the raw
-  /// size / 2 + 1 KiB) is too small.
+  /// Runs `png_image_write_to_memory` into a buffer a little larger than the raw samples plus
+  /// their filter bytes (deflate's worst case adds 5 bytes per 16 KiB block, IDAT framing 12 bytes
+  /// per chunk), so that one compression pass suffices; grows it once if libpng asks for more.
   private static func write(
     _ samples: UnsafeRawBufferPointer, width: Int, height: Int, format: UInt32, file: String
   ) throws -> [UInt8] {
-    var capacity = samples.count / 2 + 1024
+    var capacity = samples.count + height + samples.count / 256 + 4096
     for _ in 0..<2 {
       var image = png_image()
       image.version = UInt32(PNG_IMAGE_VERSION)

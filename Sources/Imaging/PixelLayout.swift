@@ -37,42 +37,40 @@ enum PixelLayout {
     let outputChannels = policy == .keep ? 4 : 3
     let step = layout.channels
     let maximum = layout.maximum
-    let colorOffsets = layout.isGray ? [0, 0, 0] : [0, 1, 2]
+    let alphaOffset = step - 1
     return Tensor(shape: [outputChannels, height, width]) { output in
-      guard let out = output.baseAddress else { return }
-      guard layout.hasAlpha else {
-        for pixel in 0..<plane {
-          for c in 0..<3 {
-            out[c * plane + pixel] = Float(samples[pixel * step + colorOffsets[c]]) / maximum
+      guard let out = output.baseAddress, let input = samples.baseAddress else { return }
+      for c in 0..<3 {
+        let source = input + (layout.isGray ? 0 : c)
+        let target = out + c * plane
+        switch (layout.hasAlpha, layout.premultiplied, policy) {
+        case (false, _, _), (true, false, .drop), (true, false, .keep):
+          for pixel in 0..<plane { target[pixel] = Float(source[pixel * step]) / maximum }
+        case (true, _, .composite(let background)):
+          let b = [background.red, background.green, background.blue][c]
+          for pixel in 0..<plane {
+            let stored = Float(source[pixel * step]) / maximum
+            let a = Float(input[pixel * step + alphaOffset]) / maximum
+            target[pixel] = (layout.premultiplied ? stored : stored * a) + b * (1 - a)
+          }
+        case (true, true, _):
+          // Straight colour from premultiplied: v / α in sample units, 0 where α = 0.
+          for pixel in 0..<plane {
+            let alphaSample = Float(input[pixel * step + alphaOffset])
+            let v = Float(source[pixel * step])
+            target[pixel] = alphaSample > 0 ? min(v / alphaSample, 1) : 0
           }
         }
-        if outputChannels == 4 { (out + 3 * plane).initialize(repeating: 1, count: plane) }
-        return
       }
-      let alphaOffset = step - 1
-      for pixel in 0..<plane {
-        let base = pixel * step
-        let a = Float(samples[base + alphaOffset]) / maximum
-        for c in 0..<3 {
-          let stored = Float(samples[base + colorOffsets[c]]) / maximum
-          let value: Float
-          switch policy {
-          case .composite(let background):
-            let b = c == 0 ? background.red : c == 1 ? background.green : background.blue
-            let covered = layout.premultiplied ? stored : stored * a
-            value = covered + b * (1 - a)
-          case .drop, .keep:
-            if layout.premultiplied {
-              let alphaSample = Float(samples[base + alphaOffset])
-              value = alphaSample > 0
-                ? min(Float(samples[base + colorOffsets[c]]) / alphaSample, 1) : 0
-            } else {
-              value = stored
-            }
+      if outputChannels == 4 {
+        let target = out + 3 * plane
+        if layout.hasAlpha {
+          for pixel in 0..<plane {
+            target[pixel] = Float(input[pixel * step + alphaOffset]) / maximum
           }
-          out[c * plane + pixel] = value
+        } else {
+          target.initialize(repeating: 1, count: plane)
         }
-        if outputChannels == 4 { out[3 * plane + pixel] = a }
       }
     }
   }
@@ -94,32 +92,35 @@ enum PixelLayout {
     let plane = height * width
     let maximum = Double(Sample.max)
     return try image.withUnsafeBufferPointer { input in
-      var firstNaN: Int?
-      let samples = [Sample](unsafeUninitializedCapacity: channels * plane) { buffer, count in
+      if let index = input.firstIndex(where: { $0.isNaN }) {
+        throw ImageError.notANumber(
+          file: file, channel: index / plane, y: (index % plane) / width, x: index % width)
+      }
+      return [Sample](unsafeUninitializedCapacity: channels * plane) { buffer, count in
+        guard let source = input.baseAddress, let target = buffer.baseAddress else { return }
         for c in 0..<channels {
+          let channel = source + c * plane
+          var out = target + c
           for pixel in 0..<plane {
-            let v = input[c * plane + pixel]
-            if v.isNaN && firstNaN == nil { firstNaN = c * plane + pixel }
-            let clamped = v.isNaN ? 0 : Double(min(max(v, 0), 1))
-            buffer[pixel * channels + c] = Sample((clamped * maximum + 0.5).rounded(.down))
+            let v = Double(channel[pixel])
+            let clamped = v < 0 ? 0 : (v > 1 ? 1 : v)
+            // Int(x) truncates, which is ⌊x⌋ for x ≥ 0.
+            out.initialize(to: Sample(truncatingIfNeeded: Int(clamped * maximum + 0.5)))
+            out += channels
           }
         }
         if premultiplyingAlpha && channels == 4 {
+          let top = UInt64(Sample.max)
           for pixel in 0..<plane {
-            let a = UInt64(buffer[pixel * 4 + 3])
+            let a = UInt64(target[pixel * 4 + 3])
             for c in 0..<3 {
-              let q = UInt64(buffer[pixel * 4 + c])
-              buffer[pixel * 4 + c] = Sample((q * a + UInt64(Sample.max) / 2) / UInt64(Sample.max))
+              let q = UInt64(target[pixel * 4 + c])
+              target[pixel * 4 + c] = Sample(truncatingIfNeeded: (q * a + top / 2) / top)
             }
           }
         }
         count = channels * plane
       }
-      if let index = firstNaN {
-        throw ImageError.notANumber(
-          file: file, channel: index / plane, y: (index % plane) / width, x: index % width)
-      }
-      return samples
     }
   }
 }
