@@ -60,12 +60,24 @@ extension RandomNumberGenerator {
 
 
 extension Tensor {
-  /// A tensor of independent uniform samples in `[low, high)`.
+  /// A tensor of independent uniform samples in `[low, high)` (all equal to `low` when
+  /// `low == high`).
+  ///
+  /// A sample `low + (high − low)·u` that rounds up to `high` is replaced by the largest Float
+  /// below `high`, so the upper bound is never reached.
+  ///
+  /// - Precondition: `low <= high`, both finite.
   public static func uniform(
     _ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout some RandomNumberGenerator
   ) -> Tensor {
-    Tensor(shape: shape) { buffer in
-      for i in buffer.indices { buffer[i] = low + (high - low) * rng.nextUnitFloat() }
+    precondition(
+      low.isFinite && high.isFinite && low <= high,
+      "A uniform distribution needs finite bounds low <= high, not [\(low), \(high)).")
+    return Tensor(shape: shape) { buffer in
+      for i in buffer.indices {
+        let value = low + (high - low) * rng.nextUnitFloat()
+        buffer[i] = value < high || low == high ? value : high.nextDown
+      }
     }
   }
 

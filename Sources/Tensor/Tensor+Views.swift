@@ -157,6 +157,8 @@ extension Tensor {
   /// Copies `source` into the slice of this tensor starting at `start` along `axis`.
   public mutating func assign(_ source: Tensor, axis: Int, at start: Int) {
     let axis = normalizedAxis(axis)
+    precondition(
+      source.rank == rank, "Cannot assign shape \(source.shape) into a tensor of shape \(shape).")
     makeUnique()
     let target = sliced(axis: axis, start..<(start + source.shape[axis]))
     precondition(
