@@ -283,6 +283,34 @@ def main():
         rgba_of(translucent, 8), 8, 3, "palette, 8 bits, with tRNS", palette_check(translucent),
         has_alpha=True)
 
+    # More low bit depths, and a gray colour key (tRNS).
+    gray4 = random_samples(H, W, 1, 4)
+    add("gray4.png", encode_png(gray4, 0, 4), gray_rgba(gray4[..., 0], None, 4), 4, 0,
+        "gray, 4 bits", exact(gray4[..., 0] * 17))  # Pillow scales to 8 bits
+    two_colours = rng.integers(0, 256, size=(2, 3))
+    bits = rng.integers(0, 2, size=(H, W, 1))
+    bits_rgba = np.concatenate([two_colours[bits[..., 0]], np.full((H, W, 1), 255)], -1)
+
+    def palette1_check(image, decoded, _):
+        assert image.mode == "P" and np.array_equal(decoded, bits[..., 0])
+        assert np.array_equal(np.array(image.convert("RGBA")).astype(np.int64), bits_rgba)
+
+    add("palette1.png", encode_png(bits, 3, 1, palette=two_colours), rgba_of(bits_rgba, 8), 1, 3,
+        "palette, 1 bit, two colours", palette1_check)
+    keyed = random_samples(H, W, 1, 8)
+    key = int(keyed[2, 3, 0])
+    keyed[0, 2, 0] = key  # at least two transparent pixels
+    key_alpha = np.where(keyed[..., 0] == key, 0, 255)
+
+    def key_check(image, decoded, _):
+        assert image.mode == "L" and image.info.get("transparency") == key
+        rgba = np.array(image.convert("RGBA")).astype(np.int64)
+        assert np.array_equal(rgba[..., 0], keyed[..., 0]) and np.array_equal(rgba[..., 3], key_alpha)
+
+    add("gray8_trns.png", encode_png(keyed, 0, 8, trns=struct.pack(">H", key)),
+        gray_rgba(keyed[..., 0], key_alpha, 8), 8, 0, "gray, 8 bits, tRNS colour key",
+        key_check, has_alpha=True)
+
     # Adam7 interlacing (every pass non-empty at 9×7).
     rgb_interlaced = random_samples(7, 9, 3, 8)
     add("rgb8_interlaced.png", encode_png(rgb_interlaced, 2, 8, interlace=True),

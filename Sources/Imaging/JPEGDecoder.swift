@@ -20,9 +20,10 @@ import Tensor
 /// `ImageDecodingOptions.jpegWarnings`. Progressive files with an unreasonable number of scans
 /// are refused (`TJFLAG_LIMITSCANS`).
 enum JPEGDecoder {
-  /// The header of a JPEG stream (its frame header is read; no pixels are decoded).
+  /// The header of a JPEG stream (its frame header is read; no pixels are decoded). A decoder
+  /// warning while reading the header does not fail: the size is known.
   ///
-  /// - Throws: `ImageError.truncated` or `.corruptData`.
+  /// - Throws: `ImageError.truncated`, `.corruptData` or `.emptyImage`.
   /// - Complexity: O(size of the segments before the first scan).
   static func info(_ bytes: UnsafeRawBufferPointer, file: String) throws -> ImageInfo {
     try withDecompressor(file: file) { handle in
@@ -61,7 +62,7 @@ enum JPEGDecoder {
       let pixelFormat = isCMYK ? TJPF_CMYK : TJPF_RGB
       let channels = isCMYK ? 4 : 3
       let sampleCount = width * height * channels
-      var warning: String?
+      var warning = header.warning
       let samples = try [UInt8](unsafeUninitializedCapacity: sampleCount) { buffer, count in
         let status = tjDecompress2(
           handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt(bytes.count),
@@ -75,7 +76,7 @@ enum JPEGDecoder {
           guard tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) else {
             throw ImageError.corruptData(file: file, format: .jpeg, reason: reason)
           }
-          warning = reason
+          warning = warning ?? reason
         }
         count = sampleCount
       }
@@ -114,6 +115,8 @@ enum JPEGDecoder {
     var width: Int
     var height: Int
     var colorspace: Int32
+    /// libjpeg's warning while reading the header segments (e.g. junk between segments).
+    var warning: String?
   }
 
   private static func readHeader(
@@ -126,9 +129,10 @@ enum JPEGDecoder {
     let status = tjDecompressHeader3(
       handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt(bytes.count),
       &width, &height, &subsampling, &colorspace)
+    let warned = status != 0 && tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
     // A stream that ends before its frame header reads as a "tables-only" stream: success, with
     // the size left at 0.
-    guard status == 0, width > 0, height > 0 else {
+    guard status == 0 || warned, width > 0, height > 0 else {
       if JPEGMarkers.ending(of: bytes) == .truncated {
         throw ImageError.truncated(file: file, format: .jpeg)
       }
@@ -137,7 +141,9 @@ enum JPEGDecoder {
       }
       throw ImageError.emptyImage(file: file, width: Int(width), height: Int(height))
     }
-    return Header(width: Int(width), height: Int(height), colorspace: colorspace)
+    return Header(
+      width: Int(width), height: Int(height), colorspace: colorspace,
+      warning: warned ? errorMessage(handle) : nil)
   }
 
   private static func withDecompressor<R>(

@@ -15,8 +15,9 @@ final class PNGDecoderTests: XCTestCase {
 
   func testEightBitAndLowerDepthPNGsDecodeExactlyToGoldenValues() throws {
     let names = [
-      "gray1.png", "gray8.png", "graya8.png", "rgb8.png", "rgba8.png", "palette8.png",
-      "palette4.png", "palette8_trns.png", "rgb8_interlaced.png", "rgb8_gamma1.png",
+      "gray1.png", "gray4.png", "gray8.png", "gray8_trns.png", "graya8.png", "rgb8.png",
+      "rgba8.png", "palette1.png", "palette4.png", "palette8.png", "palette8_trns.png",
+      "rgb8_interlaced.png", "rgb8_gamma1.png",
     ]
     for fixture in try pngFixtures(names) {
       let decoded = try ImageFile.decode(contentsOf: fixture.url)
@@ -25,6 +26,17 @@ final class PNGDecoderTests: XCTestCase {
         decoded, try fixture.expectedTensor(), absoluteTolerance: 0, relativeTolerance: 0,
         "\(fixture.image): \(fixture.description)")
     }
+  }
+
+  func testEveryPNGFixtureInTheManifestIsCoveredAbove() throws {
+    let covered: Set<String> = [
+      "gray1.png", "gray4.png", "gray8.png", "gray8_trns.png", "graya8.png", "rgb8.png",
+      "rgba8.png", "palette1.png", "palette4.png", "palette8.png", "palette8_trns.png",
+      "rgb8_interlaced.png", "rgb8_gamma1.png", "gray16.png", "rgb16.png", "rgb16_gamma.png",
+      "graya16.png", "rgba16.png",
+    ]
+    let manifest = Set(try ImageFixture.all().filter { $0.format == "png" }.map(\.image))
+    XCTAssertEqual(manifest, covered)
   }
 
   func testSixteenBitPNGsKeepAllSixteenBitsAndApplyNoGamma() throws {
@@ -60,7 +72,7 @@ final class PNGDecoderTests: XCTestCase {
   }
 
   func testDropPolicyReturnsTheStoredColourOfEightBitAlphaImages() throws {
-    for fixture in try pngFixtures(["graya8.png", "rgba8.png", "palette8_trns.png"]) {
+    for fixture in try pngFixtures(["graya8.png", "rgba8.png", "palette8_trns.png", "gray8_trns.png"]) {
       let decoded = try ImageFile.decode(
         contentsOf: fixture.url, options: ImageDecodingOptions(alpha: .drop))
       let rgba = try fixture.expectedRGBATensor()
@@ -71,7 +83,8 @@ final class PNGDecoderTests: XCTestCase {
   }
 
   func testKeepPolicyReturnsStraightRGBAAndOpaqueAlphaForImagesWithoutAlpha() throws {
-    for fixture in try pngFixtures(["graya8.png", "rgba8.png", "palette8_trns.png", "rgb8.png"]) {
+    let names = ["graya8.png", "rgba8.png", "palette8_trns.png", "gray8_trns.png", "rgb8.png"]
+    for fixture in try pngFixtures(names) {
       let decoded = try ImageFile.decode(
         contentsOf: fixture.url, options: ImageDecodingOptions(alpha: .keep))
       XCTAssertEqual(decoded.shape, [4, fixture.height, fixture.width])
