@@ -1,0 +1,11 @@
+import Tensor
+
+/// A layer that maps images to class logits, with the two named places later methods need.
+public protocol ClassificationNetwork: Layer {
+  /// The dotted path of the layer whose output, flattened, is the penultimate feature vector.
+  var featureLayer: String { get }
+  /// The dotted path of the last convolutional stage (the usual Grad-CAM layer).
+  var lastConvolutionalLayer: String { get }
+  /// Every dotted layer path that `forward(_:context:)` can capture.
+  var layerPaths: [String] { get }
+}
