@@ -52,13 +52,15 @@ func assertMatchesGolden(
       XCTFail("\(weightFile.name): no array '\(key)'", file: file, line: line)
       continue
     }
-    XCTAssertEqual(array.dtype.rawValue, expected.dtype, key, file: file, line: line)
-    XCTAssertEqual(array.shape, expected.shape, key, file: file, line: line)
+    let context = "\(weightFile.name) '\(key)'"
+    XCTAssertEqual(array.dtype.rawValue, expected.dtype, context, file: file, line: line)
+    XCTAssertEqual(array.shape, expected.shape, context, file: file, line: line)
     let tensor = array.tensor()
-    XCTAssertEqual(tensor.shape, expected.shape, key, file: file, line: line)
-    XCTAssertEqual(tensor.scalars, expected.values.map { Float($0) }, key, file: file, line: line)
-    XCTAssertEqual(array.doubleScalars(), expected.values, key, file: file, line: line)
-    XCTAssertEqual(array.int64Scalars(), expected.integers, key, file: file, line: line)
+    XCTAssertEqual(tensor.shape, expected.shape, context, file: file, line: line)
+    XCTAssertEqual(
+      tensor.scalars, expected.values.map { Float($0) }, context, file: file, line: line)
+    XCTAssertEqual(array.doubleScalars(), expected.values, context, file: file, line: line)
+    XCTAssertEqual(array.int64Scalars(), expected.integers, context, file: file, line: line)
   }
 }
 

@@ -53,7 +53,8 @@ enum JSONValue: Equatable, Sendable {
     case .string(let value): return JSONValue.quoted(value)
     case .array(let items): return "[" + items.map(\.encoded).joined(separator: ",") + "]"
     case .object(let members):
-      return "{" + members.map { JSONValue.quoted($0.0) + ":" + $0.1.encoded }
+      return "{"
+        + members.map { JSONValue.quoted($0.0) + ":" + $0.1.encoded }
         .joined(separator: ",") + "}"
     }
   }
@@ -111,9 +112,15 @@ private struct JSONParser {
     case UInt8(ascii: "{"): return try parseObject(depth: depth)
     case UInt8(ascii: "["): return try parseArray(depth: depth)
     case UInt8(ascii: "\""): return .string(try parseString())
-    case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-    case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-    case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+    case UInt8(ascii: "t"):
+      try expectLiteral("true")
+      return .bool(true)
+    case UInt8(ascii: "f"):
+      try expectLiteral("false")
+      return .bool(false)
+    case UInt8(ascii: "n"):
+      try expectLiteral("null")
+      return .null
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
     default: throw failure("unexpected character 0x\(String(bytes[position], radix: 16))")
     }

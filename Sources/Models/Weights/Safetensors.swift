@@ -44,8 +44,9 @@ public enum Safetensors {
     let dataStart = reader.position
     let dataCount = data.count - dataStart
 
-    guard case .object(let members) = try JSONValue.parse(
-      headerBytes, file: name, maxDepth: limits.maxNestingDepth)
+    guard
+      case .object(let members) = try JSONValue.parse(
+        headerBytes, file: name, maxDepth: limits.maxNestingDepth)
     else {
       throw WeightFileError.malformed(
         file: name, key: nil, reason: "the safetensors header is not a JSON object")
@@ -197,11 +198,14 @@ public enum Safetensors {
     for (key, array) in arrays {
       let size = array.data.count
       members.append(
-        (key, .object([
-          ("dtype", .string(array.dtype.rawValue)),
-          ("shape", .array(array.shape.map { .integer($0) })),
-          ("data_offsets", .array([.integer(offset), .integer(offset + size)])),
-        ])))
+        (
+          key,
+          .object([
+            ("dtype", .string(array.dtype.rawValue)),
+            ("shape", .array(array.shape.map { .integer($0) })),
+            ("data_offsets", .array([.integer(offset), .integer(offset + size)])),
+          ])
+        ))
       offset += size
     }
     var header = Array(JSONValue.object(members).encoded.utf8)

@@ -60,17 +60,19 @@ public struct ZipArchive: Sendable {
         file: name, key: nil, context: "zip end of central directory", offset: 0, needed: 22,
         available: data.count)
     }
-    var endOffset: Int? = nil
-    var candidate = data.count - 22
-    while candidate >= max(0, data.count - 22 - 0xFFFF) {
-      if try reader.peek(UInt32.self, at: candidate) == ZipArchive.endSignature {
-        let commentLength = Int(try reader.peek(UInt16.self, at: candidate + 20))
-        if candidate + 22 + commentLength <= data.count {
-          endOffset = candidate
-          break
+    // Scan backwards for the signature whose comment length fits the bytes after it.
+    let endOffset: Int? = data.withUnsafeBytes { raw in
+      var candidate = raw.count - 22
+      while candidate >= max(0, raw.count - 22 - 0xFFFF) {
+        if raw[candidate] == 0x50 && raw[candidate + 1] == 0x4B && raw[candidate + 2] == 0x05
+          && raw[candidate + 3] == 0x06
+        {
+          let commentLength = Int(raw[candidate + 20]) | Int(raw[candidate + 21]) << 8
+          if candidate + 22 + commentLength <= raw.count { return candidate }
         }
+        candidate -= 1
       }
-      candidate -= 1
+      return nil
     }
     guard let endOffset else { throw bad("no zip end-of-central-directory record") }
     try reader.seek(to: endOffset + 4)
