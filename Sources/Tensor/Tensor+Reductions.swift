@@ -56,13 +56,13 @@ extension Tensor {
       guard let a = acc.baseAddress else { return }
       forEachReductionRun(kept: kept, axes: axes) { o, i, n, so, si in
         if so == 0 {
-          var s = 0.0
           if si == 1 {
-            for k in 0..<n { s += Double(p[i + k]) }
+            a[o] += denseSum(p + i, n)
           } else {
+            var s = 0.0
             for k in 0..<n { s += Double(p[i + k * si]) }
+            a[o] += s
           }
-          a[o] += s
         } else if so == 1 && si == 1 {
           for k in 0..<n { a[o + k] += Double(p[i + k]) }
         } else {
@@ -73,35 +73,37 @@ extension Tensor {
     return sums
   }
 
-  /// The NaN-propagating extremum along `axes`: `better(x, m)` says whether `x` replaces `m`.
-  @inline(__always)
-  func extremum(
-    alongAxes axes: [Int], keepingDimensions: Bool, initial: Float,
-    _ better: (Float, Float) -> Bool
-  ) -> Tensor {
+  /// The NaN-propagating maximum (`largest`) or minimum along `axes`.
+  func extremum(alongAxes axes: [Int], keepingDimensions: Bool, largest: Bool) -> Tensor {
     let (resolved, kept) = reductionShape(axes)
     for axis in resolved {
       precondition(
-        shape[axis] > 0, "Cannot take the maximum or minimum along the empty axis \(axis) of \(shape).")
+        shape[axis] > 0,
+        "Cannot take the maximum or minimum along the empty axis \(axis) of \(shape).")
     }
     let p = storage.pointer
-    var result = Tensor(shape: kept, repeating: initial)
+    var result = Tensor(shape: kept, repeating: largest ? -.infinity : .infinity)
     result.withUnsafeMutableBufferPointer { acc in
       guard let a = acc.baseAddress else { return }
       forEachReductionRun(kept: kept, axes: resolved) { o, i, n, so, si in
-        if so == 0 {
-          var m = a[o]
+        if so == 0 && si == 1 {
+          let m = denseExtremum(p + i, n, largest: largest)
+          let x = a[o]
+          if !x.isNaN && (m.isNaN || (largest ? m > x : m < x)) { a[o] = m }
+        } else if so == 1 && si == 1 {
+          denseExtremumUpdate(a + o, with: p + i, n, largest: largest)
+        } else if largest {
+          // `x > m || x.isNaN` keeps the first NaN: nothing compares greater than NaN.
           for k in 0..<n {
             let x = p[i + k * si]
-            if better(x, m) || x.isNaN { m = x }
-            if m.isNaN { break }
+            let m = a[o + k * so]
+            a[o + k * so] = x > m || x.isNaN ? x : m
           }
-          a[o] = m
         } else {
           for k in 0..<n {
             let x = p[i + k * si]
             let m = a[o + k * so]
-            if better(x, m) || x.isNaN { a[o + k * so] = x }
+            a[o + k * so] = x < m || x.isNaN ? x : m
           }
         }
       }
@@ -221,7 +223,7 @@ extension Tensor {
   /// - Precondition: every reduced axis has at least one element.
   /// - Complexity: O(n).
   public func maximum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
-    extremum(alongAxes: axes, keepingDimensions: keepingDimensions, initial: -.infinity) { $0 > $1 }
+    extremum(alongAxes: axes, keepingDimensions: keepingDimensions, largest: true)
   }
 
   /// The largest element along the given axes (NaN if the slice holds a NaN).
@@ -245,7 +247,7 @@ extension Tensor {
   /// - Precondition: every reduced axis has at least one element.
   /// - Complexity: O(n).
   public func minimum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
-    extremum(alongAxes: axes, keepingDimensions: keepingDimensions, initial: .infinity) { $0 < $1 }
+    extremum(alongAxes: axes, keepingDimensions: keepingDimensions, largest: false)
   }
 
   /// The smallest element along the given axes (NaN if the slice holds a NaN).
@@ -328,5 +330,72 @@ extension Tensor {
       axes.append(lead + axis)
     }
     return sum(alongAxes: axes, keepingDimensions: true).reshaped(to: targetShape)
+  }
+}
+
+/// `Σ p[0..<n]` in Double, with eight independent partial sums (two `SIMD4<Double>`), so the
+/// additions pipeline instead of waiting on one another.
+@inline(__always)
+func denseSum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
+  var low = SIMD4<Double>()
+  var high = SIMD4<Double>()
+  var k = 0
+  while k + 8 <= n {
+    let v = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+    low += SIMD4<Double>(v.lowHalf)
+    high += SIMD4<Double>(v.highHalf)
+    k += 8
+  }
+  var total = (low + high).sum()
+  while k < n {
+    total += Double(p[k])
+    k += 1
+  }
+  return total
+}
+
+/// The maximum (`largest`) or minimum of `p[0..<n]`, NaN if one of them is NaN, eight lanes at
+/// a time.
+@inline(__always)
+func denseExtremum(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> Float {
+  var best = SIMD8<Float>(repeating: largest ? -.infinity : .infinity)
+  var sawNaN = SIMDMask<SIMD8<Float>.MaskStorage>(repeating: false)
+  var k = 0
+  while k + 8 <= n {
+    let v = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+    sawNaN .|= v .!= v
+    best.replace(with: v, where: largest ? v .> best : v .< best)
+    k += 8
+  }
+  if any(sawNaN) { return .nan }
+  var result = largest ? best.max() : best.min()
+  while k < n {
+    let x = p[k]
+    if x.isNaN { return x }
+    if largest ? x > result : x < result { result = x }
+    k += 1
+  }
+  return result
+}
+
+/// `m[k] = extremum(m[k], x[k])` for `k < n`, keeping NaN from either side, eight lanes at a
+/// time.
+@inline(__always)
+func denseExtremumUpdate(
+  _ m: UnsafeMutablePointer<Float>, with x: UnsafePointer<Float>, _ n: Int, largest: Bool
+) {
+  var k = 0
+  while k + 8 <= n {
+    let v = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self)
+    var best = UnsafeRawPointer(m + k).loadUnaligned(as: SIMD8<Float>.self)
+    // NaN in `best` stays: no comparison with NaN is true and `v .!= v` is false for numbers.
+    best.replace(with: v, where: (largest ? v .> best : v .< best) .| (v .!= v))
+    UnsafeMutableRawPointer(m + k).storeBytes(of: best, as: SIMD8<Float>.self)
+    k += 8
+  }
+  while k < n {
+    let (v, best) = (x[k], m[k])
+    if (largest ? v > best : v < best) || v.isNaN { m[k] = v }
+    k += 1
   }
 }

@@ -154,6 +154,28 @@ final class ReductionsTests: XCTestCase {
     XCTAssertTrue(x.mean(alongAxes: 0).scalars[1].isNaN)
   }
 
+  func testNaNPropagatesThroughLongContiguousRuns() {
+    // Runs longer than the eight-lane vector kernels, with the NaN in the vector part or the
+    // scalar tail.
+    for position in [3, 17, 22] {
+      var values = (0..<23).map { Float($0 % 7) - 3 }
+      values[position] = .nan
+      let x = Tensor(shape: [23], scalars: values)
+      let grid = Tensor(shape: [23, 1], scalars: values).broadcast(to: [23, 9]).contiguous()
+
+      XCTAssertTrue(x.maximum().isNaN, "NaN at \(position)")
+      XCTAssertTrue(x.minimum().isNaN, "NaN at \(position)")
+      XCTAssertTrue(x.sum().isNaN, "NaN at \(position)")
+      XCTAssertEqual(x.argmax(), position)
+      XCTAssertTrue(grid.maximum(alongAxes: 0).scalars.allSatisfy(\.isNaN))
+      XCTAssertTrue(grid.minimum(alongAxes: 0).scalars.allSatisfy(\.isNaN))
+    }
+    let clean = Tensor(shape: [23], scalars: (0..<23).map { Float(($0 * 5) % 23) })
+    XCTAssertEqual(clean.maximum(), 22)
+    XCTAssertEqual(clean.minimum(), 0)
+    XCTAssertEqual(clean.sum(), 253)
+  }
+
   func testUnbroadcastingSumsTheBroadcastAxes() {
     let gradient = Tensor(shape: [2, 3, 2], scalars: (1...12).map(Float.init))
 
