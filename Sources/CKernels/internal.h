@@ -5,10 +5,13 @@
 
 // Function multi-versioning: the compiler emits one clone per target and an ifunc resolver that
 // picks the best one at load time.
+// (A build may predefine CK_MULTIVERSION as empty to compile one baseline version only.)
+#ifndef CK_MULTIVERSION
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(__APPLE__)
 #define CK_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define CK_MULTIVERSION
+#endif
 #endif
 
 #define CK_INLINE static inline __attribute__((always_inline))

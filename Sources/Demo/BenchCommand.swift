@@ -85,8 +85,9 @@ struct Bench: ParsableCommand {
       let header: [String: Any] = ["blasCore": ComputeThreads.blasCoreName, "runs": runs]
       try printJSON(header)
     } else {
-      print("OpenBLAS core: \(ComputeThreads.blasCoreName); median of \(runs) runs after "
-        + "\(warmup) warm-up; GFLOP/s (ms)")
+      print(
+        "OpenBLAS core: \(ComputeThreads.blasCoreName); median of \(runs) runs after "
+          + "\(warmup) warm-up; GFLOP/s (ms)")
       print(
         column("shape", 30) + column("thr", 4) + column("sgemm", 16) + column("forward", 16)
           + column("fwd/gemm", 9) + column("input grad", 16) + "weight grad")
@@ -135,7 +136,9 @@ struct Bench: ParsableCommand {
                   blasint(n))
               }
             },
-            { _ = Tensor.convolution2D(x, weight: w, bias: bias, configuration: shape.configuration) },
+            {
+              _ = Tensor.convolution2D(x, weight: w, bias: bias, configuration: shape.configuration)
+            },
             {
               _ = Tensor.convolution2DInputGradient(
                 dy, weight: w, inputShape: shape.input, configuration: shape.configuration)

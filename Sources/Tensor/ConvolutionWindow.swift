@@ -17,7 +17,8 @@ struct ConvolutionWindow {
     padding: ConvolutionPadding, ceilMode: Bool, operation: String
   ) {
     precondition(
-      height >= 1 && width >= 1, "A \(operation) needs a non-empty input plane, not \(height)×\(width).")
+      height >= 1 && width >= 1,
+      "A \(operation) needs a non-empty input plane, not \(height)×\(width).")
     let edges = padding.edges(
       height: height, width: width, kernel: kernel, stride: stride, dilation: dilation)
     func outputSize(_ size: Int, _ before: Int, _ after: Int, _ k: Int, _ s: Int, _ d: Int)
@@ -37,9 +38,11 @@ struct ConvolutionWindow {
       strideHeight: stride.height, strideWidth: stride.width,
       dilationHeight: dilation.height, dilationWidth: dilation.width,
       padTop: edges.top, padBottom: edges.bottom, padLeft: edges.left, padRight: edges.right,
-      outputHeight: outputSize(height, edges.top, edges.bottom, kernel.height, stride.height,
+      outputHeight: outputSize(
+        height, edges.top, edges.bottom, kernel.height, stride.height,
         dilation.height),
-      outputWidth: outputSize(width, edges.left, edges.right, kernel.width, stride.width,
+      outputWidth: outputSize(
+        width, edges.left, edges.right, kernel.width, stride.width,
         dilation.width))
   }
 

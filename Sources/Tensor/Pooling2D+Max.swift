@@ -38,8 +38,11 @@ extension Tensor {
       outputGradient.shape == outputShape,
       "The output gradient \(outputGradient.shape) of a max pooling of \(input.shape) must be "
         + "\(outputShape).")
-    let (inputPlane, outputPlane) = (input.shape[2] * input.shape[3], window.outputHeight
-      * window.outputWidth)
+    let (inputPlane, outputPlane) = (
+      input.shape[2] * input.shape[3],
+      window.outputHeight
+        * window.outputWidth
+    )
     return input.withUnsafeBufferPointer { x in
       outputGradient.withUnsafeBufferPointer { dy in
         mapPlanes(shape: input.shape) { index, dx in

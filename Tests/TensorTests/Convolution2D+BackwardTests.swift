@@ -20,7 +20,8 @@ final class Convolution2DBackwardTests: XCTestCase {
     Case(inputShape: [2, 3, 7, 5], weightShape: [3, 1, 3, 2], setup: with(odd) { $0.groups = 3 }),
     Case(inputShape: [2, 3, 7, 5], weightShape: [6, 1, 3, 2], setup: with(odd) { $0.groups = 3 }),
     Case(inputShape: [2, 4, 7, 5], weightShape: [6, 2, 3, 2], setup: with(odd) { $0.groups = 2 }),
-    Case(inputShape: [2, 4, 3, 5], weightShape: [3, 4, 1, 1], setup: ReferenceConvolution.Setup()),
+    Case(
+      inputShape: [2, 4, 3, 5], weightShape: [3, 4, 1, 1], setup: ReferenceConvolution.Setup()),
     Case(
       inputShape: [2, 1, 6, 5], weightShape: [3, 1, 2, 3],
       setup: ReferenceConvolution.Setup(stride: (1, 2), padding: (0, 1, 1, 1))),
@@ -76,7 +77,8 @@ final class Convolution2DBackwardTests: XCTestCase {
           // Assert
           let label = "case \(index), \(algorithm), \(threads) threads"
           assertAllClose(dx, expectedInput, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, label)
-          assertAllClose(dw, expectedWeight, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, label)
+          assertAllClose(
+            dw, expectedWeight, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, label)
         }
       }
     }
@@ -174,7 +176,8 @@ final class Convolution2DBackwardTests: XCTestCase {
         gradients.weight, fixture.weightGradient.tensor, absoluteTolerance: 1e-4,
         relativeTolerance: 1e-4, name)
       if let expected = fixture.biasGradient, let bias = gradients.bias {
-        assertAllClose(bias, expected.tensor, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, name)
+        assertAllClose(
+          bias, expected.tensor, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, name)
       }
     }
   }

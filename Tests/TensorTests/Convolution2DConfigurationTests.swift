@@ -14,8 +14,10 @@ final class Convolution2DConfigurationTests: XCTestCase {
 
   func testScalarInitializerSetsBothAxes() {
     let configuration = Convolution2DConfiguration(stride: 2, dilation: 3, groups: 4)
-    XCTAssertEqual(configuration, Convolution2DConfiguration(stride: (2, 2), dilation: (3, 3), groups: 4))
-    XCTAssertNotEqual(configuration, Convolution2DConfiguration(stride: (2, 1), dilation: (3, 3), groups: 4))
+    XCTAssertEqual(
+      configuration, Convolution2DConfiguration(stride: (2, 2), dilation: (3, 3), groups: 4))
+    XCTAssertNotEqual(
+      configuration, Convolution2DConfiguration(stride: (2, 1), dilation: (3, 3), groups: 4))
   }
 
   func testGeometryRecognisesPointwiseAndDepthwiseShapes() {

@@ -23,9 +23,11 @@ enum ReferenceConvolution {
   }
 
   static func outputShape(input: [Int], weight: [Int], _ s: Setup) -> [Int] {
-    let ho = (input[2] + s.padding.0 + s.padding.1 - s.dilation.0 * (weight[2] - 1) - 1)
+    let ho =
+      (input[2] + s.padding.0 + s.padding.1 - s.dilation.0 * (weight[2] - 1) - 1)
       / s.stride.0 + 1
-    let wo = (input[3] + s.padding.2 + s.padding.3 - s.dilation.1 * (weight[3] - 1) - 1)
+    let wo =
+      (input[3] + s.padding.2 + s.padding.3 - s.dilation.1 * (weight[3] - 1) - 1)
       / s.stride.1 + 1
     return [input[0], weight[0], ho, wo]
   }
@@ -196,7 +198,8 @@ final class Convolution2DTests: XCTestCase {
     }
     // Assert
     let expected = ReferenceConvolution.forward(x, w, b, setup)
-    assertAllClose(y, expected, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, file: file, line: line)
+    assertAllClose(
+      y, expected, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, file: file, line: line)
   }
 
   func testOddShapeWithStrideDilationAndAsymmetricPaddingMatchesDirectLoops() {
@@ -283,8 +286,12 @@ final class Convolution2DTests: XCTestCase {
     let x = Tensor.normal([3, 4, 9, 8], using: &rng)
     let w = Tensor.normal([5, 4, 3, 3], using: &rng)
     let configuration = Convolution2DConfiguration(stride: 1, padding: .same)
-    let one = withComputeThreads(1) { Tensor.convolution2D(x, weight: w, configuration: configuration) }
-    let two = withComputeThreads(2) { Tensor.convolution2D(x, weight: w, configuration: configuration) }
+    let one = withComputeThreads(1) {
+      Tensor.convolution2D(x, weight: w, configuration: configuration)
+    }
+    let two = withComputeThreads(2) {
+      Tensor.convolution2D(x, weight: w, configuration: configuration)
+    }
     assertAllClose(two, one, absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
   }
 
@@ -304,7 +311,8 @@ final class Convolution2DTests: XCTestCase {
       let y = Tensor.convolution2D(
         fixture.input.tensor, weight: fixture.weight.tensor, bias: fixture.bias?.tensor,
         configuration: fixture.configuration)
-      assertAllClose(y, fixture.output.tensor, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, name)
+      assertAllClose(
+        y, fixture.output.tensor, absoluteTolerance: 1e-4, relativeTolerance: 1e-4, name)
     }
   }
 

@@ -35,7 +35,9 @@ final class ConvolutionPaddingTests: XCTestCase {
     let explicit = ConvolutionPadding.explicit(top: 1, bottom: 2, left: 3, right: 4).edges(
       height: 5, width: 5, kernel: (3, 3), stride: (1, 1))
     XCTAssertTrue(explicit == (1, 2, 3, 4))
-    XCTAssertEqual(ConvolutionPadding.symmetric(height: 1, width: 2), .explicit(top: 1, bottom: 1, left: 2, right: 2))
+    XCTAssertEqual(
+      ConvolutionPadding.symmetric(height: 1, width: 2),
+      .explicit(top: 1, bottom: 1, left: 2, right: 2))
     XCTAssertEqual(ConvolutionPadding.valid, .symmetric(0))
   }
 }

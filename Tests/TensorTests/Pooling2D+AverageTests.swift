@@ -78,7 +78,8 @@ final class Pooling2DAverageTests: XCTestCase {
       let x = fixture.input.tensor
       let y = Tensor.averagePool2D(
         x, configuration: fixture.configuration, countsPadding: fixture.countIncludePad)
-      assertAllClose(y, fixture.output.tensor, absoluteTolerance: 1e-5, relativeTolerance: 1e-5, name)
+      assertAllClose(
+        y, fixture.output.tensor, absoluteTolerance: 1e-5, relativeTolerance: 1e-5, name)
       let dx = Tensor.averagePool2DBackward(
         fixture.outputGradient.tensor, inputShape: x.shape, configuration: fixture.configuration,
         countsPadding: fixture.countIncludePad)

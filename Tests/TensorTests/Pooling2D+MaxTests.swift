@@ -80,7 +80,8 @@ final class Pooling2DMaxTests: XCTestCase {
       let fixture = try PoolingFixture.load(name)
       let x = fixture.input.tensor
       let y = Tensor.maxPool2D(x, configuration: fixture.configuration)
-      assertAllClose(y, fixture.output.tensor, absoluteTolerance: 1e-6, relativeTolerance: 1e-6, name)
+      assertAllClose(
+        y, fixture.output.tensor, absoluteTolerance: 1e-6, relativeTolerance: 1e-6, name)
       let dx = Tensor.maxPool2DBackward(
         fixture.outputGradient.tensor, input: x, configuration: fixture.configuration)
       assertAllClose(

@@ -55,7 +55,8 @@ enum ReferencePooling {
               indices.append((plane * h + r) * w + q)
             }
           }
-          let area = (min(r0 + c.kernelSize.height, h + bottom) - r0)
+          let area =
+            (min(r0 + c.kernelSize.height, h + bottom) - r0)
             * (min(c0 + c.kernelSize.width, w + right) - c0)
           body((plane * out[2] + i) * out[3] + j, indices, area)
         }
