@@ -149,7 +149,9 @@ public enum LinearAlgebra {
     let info = LAPACKE_dgelsd(
       LAPACK_ROW_MAJOR, lapackInt(m), lapackInt(n), lapackInt(columns), &matrix, lapackInt(n),
       &rhs, lapackInt(columns), &singularValues, relativeCutoff ?? -1, &rank)
-    if info > 0 { throw LinearAlgebraError.singularValueDecompositionDidNotConverge(info: Int(info)) }
+    if info > 0 {
+      throw LinearAlgebraError.singularValueDecompositionDidNotConverge(info: Int(info))
+    }
     try check(info, "dgelsd")
     return Tensor(shape: solutionShape, scalars: rhs[0..<(n * columns)].lazy.map { Float($0) })
   }

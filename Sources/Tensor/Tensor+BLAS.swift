@@ -82,7 +82,8 @@ func blasInt(_ value: Int, _ what: @autoclosure () -> String) -> Int32 {
 ///
 /// Shapes follow `numpy.matmul`:
 /// - `[M, K] · [K, N] → [M, N]` (`cblas_sgemm`);
-/// - `[M, K] · [K] → [M]` and `[K] · [K, N] → [N]` (`cblas_sgemv`); `[K] · [K] → []` (`cblas_sdot`);
+/// - `[M, K] · [K] → [M]` and `[K] · [K, N] → [N]` (`cblas_sgemv`);
+/// - `[K] · [K] → []` (`cblas_sdot`);
 /// - batched `[B, M, K] · [B, K, N] → [B, M, N]`, where either batch extent may be 1 and a rank-2
 ///   operand is shared by the whole batch. `[B, M, K] · [K, N]` is one `sgemm` of `B·M` rows
 ///   when the batch's rows are evenly spaced (a contiguous batch); other batches loop over
@@ -132,7 +133,8 @@ public func matmul(
 /// - Precondition: `op(a)` is `[M, K]`, `op(b)` is `[K, N]` and `c` is `[M, N]`.
 /// - Complexity: O(M·N·K) multiply-adds.
 public func gemm(
-  _ a: Tensor, transposed transposeA: Bool = false, _ b: Tensor, transposed transposeB: Bool = false,
+  _ a: Tensor, transposed transposeA: Bool = false, _ b: Tensor,
+  transposed transposeB: Bool = false,
   alpha: Float = 1, beta: Float = 1, accumulatingInto c: inout Tensor
 ) {
   precondition(

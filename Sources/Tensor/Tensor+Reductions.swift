@@ -120,7 +120,8 @@ extension Tensor {
   ) -> Tensor {
     let axis = normalizedAxis(axis)
     let length = shape[axis]
-    precondition(length > 0, "Cannot take argmax or argmin along the empty axis \(axis) of \(shape).")
+    precondition(
+      length > 0, "Cannot take argmax or argmin along the empty axis \(axis) of \(shape).")
     var laneShape = shape
     var laneStrides = strides
     laneShape.remove(at: axis)

@@ -65,7 +65,8 @@ extension Tensor {
     newShape.remove(at: axis)
     newStrides.remove(at: axis)
     return Tensor(
-      storage: storage, shape: newShape, strides: newStrides, offset: offset + index * strides[axis])
+      storage: storage, shape: newShape, strides: newStrides,
+      offset: offset + index * strides[axis])
   }
 
   /// `x[i]`: the sub-tensor at index `i` of the first axis.

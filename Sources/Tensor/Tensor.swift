@@ -8,8 +8,9 @@
 /// Images are `[channels, height, width]` or batches `[batch, channels, height, width]` (NCHW, as
 /// in PyTorch), so that torchvision weights load without transposes.
 ///
-/// The module and the type share the name `Tensor`; a client that must qualify the type writes
-/// `Tensor.Tensor` only where another module also declares a `Tensor`.
+/// The module and the type share the name `Tensor`. Plain `Tensor` names the type; where another
+/// module also declares a `Tensor`, qualify it with a module selector, `Tensor::Tensor` (Swift 6.3
+/// and later). `Tensor.Tensor` does not compile: the first `Tensor` already resolves to the type.
 public struct Tensor: Sendable {
   @usableFromInline var storage: TensorStorage
   /// The extent of each axis.
@@ -71,7 +72,8 @@ public struct Tensor: Sendable {
   /// `body` must initialise every element.
   @inlinable
   public init(
-    shape: [Int], unsafeUninitializedCapacity body: (UnsafeMutableBufferPointer<Float>) throws -> Void
+    shape: [Int],
+    unsafeUninitializedCapacity body: (UnsafeMutableBufferPointer<Float>) throws -> Void
   ) rethrows {
     Tensor.checkShape(shape)
     let count = shape.reduce(1, *)
@@ -121,7 +123,8 @@ extension Tensor {
   @inlinable
   func storageIndex(_ indices: [Int]) -> Int {
     precondition(
-      indices.count == rank, "Cannot index a tensor of shape \(shape) with \(indices.count) indices.")
+      indices.count == rank,
+      "Cannot index a tensor of shape \(shape) with \(indices.count) indices.")
     var index = offset
     for axis in 0..<rank {
       precondition(

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Tensor
 import TestSupport
 import XCTest
+
+@testable import Tensor
 
 /// `a · b` for matrices by the definition, in Double.
 private func naiveMatmul(_ a: Tensor, _ b: Tensor) -> Tensor {
@@ -31,7 +32,8 @@ final class BLASTests: XCTestCase {
         let product = matmul(a, transposed: transposeA, b, transposed: transposeB)
 
         let expected = naiveMatmul(
-          transposeA ? a.transposed().contiguous() : a, transposeB ? b.transposed().contiguous() : b)
+          transposeA ? a.transposed().contiguous() : a, transposeB ? b.transposed().contiguous() : b
+        )
         assertAllClose(product, expected, "transposes \(transposeA), \(transposeB)")
       }
     }
@@ -121,7 +123,8 @@ final class BLASTests: XCTestCase {
     let sharedProduct = matmul(a, shared)
 
     for i in 0..<3 {
-      assertAllClose(product[index: i], naiveMatmul(a[index: i].contiguous(), b[index: i].contiguous()))
+      assertAllClose(
+        product[index: i], naiveMatmul(a[index: i].contiguous(), b[index: i].contiguous()))
       assertAllClose(sharedProduct[index: i], naiveMatmul(a[index: i].contiguous(), shared))
     }
   }
@@ -143,7 +146,8 @@ final class BLASTests: XCTestCase {
     assertAllClose(ua, naiveMatmul(u.reshaped(to: [1, 4]), a).reshaped(to: [6]))
     assertAllClose(atu, ua)
     assertAllClose(transposedView, ua)
-    assertAllClose(aStrided, naiveMatmul(a, strided.contiguous().reshaped(to: [6, 1])).reshaped(to: [4]))
+    assertAllClose(
+      aStrided, naiveMatmul(a, strided.contiguous().reshaped(to: [6, 1])).reshaped(to: [4]))
     XCTAssertEqual(matmul(v, v).shape, [])
     XCTAssertEqual(matmul(v, v).scalar, Float(dot(v, v)), accuracy: 1e-5)
   }
@@ -174,7 +178,8 @@ final class BLASTests: XCTestCase {
 
     gemm(a, transposed: true, b, transposed: true, alpha: 0.5, beta: -2, accumulatingInto: &c)
 
-    let expected = 0.5 * naiveMatmul(a.transposed().contiguous(), b.transposed().contiguous())
+    let expected =
+      0.5 * naiveMatmul(a.transposed().contiguous(), b.transposed().contiguous())
       - 2 * c0
     assertAllClose(c, expected)
     XCTAssertEqual(c0.shape, [3, 4])

@@ -11,7 +11,9 @@ private func naiveProduct(_ a: Tensor, _ x: Tensor) -> [Double] {
   var result = [Double](repeating: 0, count: m * columns)
   for i in 0..<m {
     for j in 0..<columns {
-      for p in 0..<n { result[i * columns + j] += Double(va[i * n + p]) * Double(vx[p * columns + j]) }
+      for p in 0..<n {
+        result[i * columns + j] += Double(va[i * n + p]) * Double(vx[p * columns + j])
+      }
     }
   }
   return result
@@ -61,7 +63,9 @@ final class LinearAlgebraTests: XCTestCase {
     for (residual, expected) in zip(naiveProduct(a, x), b.scalars) {
       XCTAssertEqual(residual, Double(expected), accuracy: 1e-5)
     }
-    for (residual, expected) in zip(naiveProduct(a.transposed().contiguous(), xMatrix), bMatrix.scalars) {
+    for (residual, expected) in zip(
+      naiveProduct(a.transposed().contiguous(), xMatrix), bMatrix.scalars)
+    {
       XCTAssertEqual(residual, Double(expected), accuracy: 1e-5)
     }
   }
@@ -124,7 +128,8 @@ final class LinearAlgebraTests: XCTestCase {
     for (residual, expected) in zip(naiveProduct(a, x), b.scalars) {
       XCTAssertEqual(residual, Double(expected), accuracy: 1e-4)
     }
-    assertAllClose(x, try LinearAlgebra.solve(a, b), absoluteTolerance: 1e-4, relativeTolerance: 1e-4)
+    assertAllClose(
+      x, try LinearAlgebra.solve(a, b), absoluteTolerance: 1e-4, relativeTolerance: 1e-4)
   }
 
   func testIndefiniteMatricesThrowNotPositiveDefinite() {
@@ -146,7 +151,8 @@ final class LinearAlgebraTests: XCTestCase {
 
     XCTAssertEqual(logDet, naiveLogAbsDeterminant(a), accuracy: 1e-4)
     XCTAssertEqual(
-      try LinearAlgebra.logDeterminant(ofPositiveDefinite: Tensor(shape: [2, 2], scalars: [4, 2, 2, 5])),
+      try LinearAlgebra.logDeterminant(
+        ofPositiveDefinite: Tensor(shape: [2, 2], scalars: [4, 2, 2, 5])),
       Foundation.log(16.0), accuracy: 1e-6)
     XCTAssertEqual(try LinearAlgebra.logDeterminant(ofPositiveDefinite: Tensor(zeros: [0, 0])), 0)
   }

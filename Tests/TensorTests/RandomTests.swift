@@ -22,7 +22,8 @@ final class RandomTests: XCTestCase {
     XCTAssertEqual(
       [seeded42.next(), seeded42.next(), seeded42.next()],
       [0x1578_0b2e_0c2e_c716, 0x6104_d986_6d11_3a7e, 0xae17_5332_39e4_99a1])
-    XCTAssertEqual([seeded0.next(), seeded0.next()], [0x99ec_5f36_cb75_f2b4, 0xbf6e_1f78_4956_452a])
+    XCTAssertEqual(
+      [seeded0.next(), seeded0.next()], [0x99ec_5f36_cb75_f2b4, 0xbf6e_1f78_4956_452a])
   }
 
   func testEqualSeedsGiveEqualSequencesAndDifferentSeedsDiffer() {

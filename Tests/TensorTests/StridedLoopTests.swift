@@ -1,5 +1,6 @@
-@testable import Tensor
 import XCTest
+
+@testable import Tensor
 
 final class StridedLoopTests: XCTestCase {
   func testBiasBroadcastOverAnImageBatchBecomesRunsOfWholePlanes() {
@@ -28,7 +29,8 @@ final class StridedLoopTests: XCTestCase {
   func testRunsVisitEveryElementOnceInRowMajorOrder() {
     let shape = [2, 3, 4]
     let transposed = [1, 2, 6]  // strides of a [4, 3, 2] tensor permuted by [2, 1, 0]
-    let loop = StridedLoop(shape: shape, Tensor.contiguousStrides(for: shape), transposed, [0, 0, 0])
+    let loop = StridedLoop(
+      shape: shape, Tensor.contiguousStrides(for: shape), transposed, [0, 0, 0])
     var visited = [(Int, Int)]()
 
     loop.forEachRun(0, 0, 0) { o, i, _ in

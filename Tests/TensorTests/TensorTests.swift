@@ -1,5 +1,6 @@
-@testable import Tensor
 import XCTest
+
+@testable import Tensor
 
 final class TensorTests: XCTestCase {
   func testInitialisersLayOutElementsInRowMajorOrder() {
@@ -14,9 +15,10 @@ final class TensorTests: XCTestCase {
     XCTAssertTrue(x.isContiguous)
     XCTAssertEqual(Tensor(shape: [2, 2], repeating: 7).scalars, [7, 7, 7, 7])
     XCTAssertEqual(Tensor(zeros: [3]).scalars, [0, 0, 0])
-    XCTAssertEqual(Tensor(shape: [3]) { buffer in
-      for i in buffer.indices { buffer[i] = Float(i * i) }
-    }.scalars, [0, 1, 4])
+    XCTAssertEqual(
+      Tensor(shape: [3]) { buffer in
+        for i in buffer.indices { buffer[i] = Float(i * i) }
+      }.scalars, [0, 1, 4])
   }
 
   func testScalarsAndEmptyTensors() {
@@ -128,7 +130,8 @@ final class TensorTests: XCTestCase {
   }
 
   func testDescriptionShowsShapeAndLeadingValues() {
-    XCTAssertEqual(Tensor(shape: [2], scalars: [1, 2]).description, "Tensor(shape: [2], [1.0, 2.0])")
+    XCTAssertEqual(
+      Tensor(shape: [2], scalars: [1, 2]).description, "Tensor(shape: [2], [1.0, 2.0])")
     XCTAssertTrue(Tensor(zeros: [3, 3]).description.hasSuffix(", …])"))
   }
 

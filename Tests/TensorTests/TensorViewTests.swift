@@ -1,5 +1,6 @@
-@testable import Tensor
 import XCTest
+
+@testable import Tensor
 
 final class TensorViewTests: XCTestCase {
   private let x = Tensor(shape: [2, 3, 4], scalars: (0..<24).map(Float.init))
