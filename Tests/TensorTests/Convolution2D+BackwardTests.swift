@@ -34,6 +34,11 @@ final class Convolution2DBackwardTests: XCTestCase {
       inputShape: [1, 2, 5, 70], weightShape: [2, 1, 2, 3],
       setup: ReferenceConvolution.Setup(
         stride: (2, 2), dilation: (2, 1), padding: (0, 1, 1, 0), groups: 2)),
+    // Padding wider than the kernel: windows entirely in the padding, and a negative padding
+    // for the depthwise input gradient's transposed window.
+    Case(
+      inputShape: [1, 2, 4, 5], weightShape: [2, 1, 2, 2],
+      setup: ReferenceConvolution.Setup(stride: (2, 1), padding: (3, 2, 3, 1), groups: 2)),
   ]
 
   static func with(
