@@ -65,8 +65,7 @@ public enum ImageFile {
   /// Width, height, format and colour model of an image held in memory, from its header only.
   ///
   /// - Throws: `ImageError` (as `decode(_:named:options:)`, except `.tooManyPixels`).
-  public static func info(of data: Data, named name: String = defaultDataName) throws -> ImageInfo
-  {
+  public static func info(of data: Data, named name: String = defaultDataName) throws -> ImageInfo {
     try data.withUnsafeBytes { bytes in
       switch try sniff(bytes, name: name) {
       case .png: return try PNGDecoder.info(bytes, file: name)
@@ -147,18 +146,20 @@ public enum ImageFile {
   static func readFile(_ url: URL, byteLimit: Int) throws -> Data {
     precondition(url.isFileURL, "ImageFile needs a file URL, not \(url).")
     let path = url.path
-    let attributes: [FileAttributeKey: Any]
+    // `fileExists` follows symbolic links: false for a missing file and for a dangling link.
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw ImageError.fileNotFound(path: path)
+    }
+    var attributes: [FileAttributeKey: Any]
     do {
       attributes = try FileManager.default.attributesOfItem(atPath: path)
-    } catch {
-      guard FileManager.default.fileExists(atPath: path) else {
-        throw ImageError.fileNotFound(path: path)
+      // attributesOfItem describes a symbolic link itself; describe its final target instead.
+      if attributes[.type] as? FileAttributeType == .typeSymbolicLink {
+        attributes = try FileManager.default.attributesOfItem(
+          atPath: url.resolvingSymlinksInPath().path)
       }
+    } catch {
       throw ImageError.unreadableFile(path: path, reason: reason(error))
-    }
-    // attributesOfItem follows no symbolic link; resolve one to check its target.
-    if attributes[.type] as? FileAttributeType == .typeSymbolicLink {
-      return try readFile(url.resolvingSymlinksInPath(), byteLimit: byteLimit)
     }
     guard attributes[.type] as? FileAttributeType == .typeRegular else {
       throw ImageError.notARegularFile(path: path)

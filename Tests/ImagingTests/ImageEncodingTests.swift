@@ -5,7 +5,8 @@ final class ImageEncodingTests: XCTestCase {
   func testFileExtensionsMapToDefaultEncodingsCaseInsensitively() {
     XCTAssertEqual(ImageEncoding(fileExtension: "png"), .png(bitDepth: .eight))
     XCTAssertEqual(ImageEncoding(fileExtension: "PNG"), .png())
-    XCTAssertEqual(ImageEncoding(fileExtension: "jpg"), .jpeg(quality: 90, chromaSubsampling: .s420))
+    XCTAssertEqual(
+      ImageEncoding(fileExtension: "jpg"), .jpeg(quality: 90, chromaSubsampling: .s420))
     XCTAssertEqual(ImageEncoding(fileExtension: "Jpeg"), .jpeg())
     XCTAssertNil(ImageEncoding(fileExtension: "gif"))
     XCTAssertNil(ImageEncoding(fileExtension: ""))

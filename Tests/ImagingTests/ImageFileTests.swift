@@ -81,7 +81,8 @@ final class ImageFileTests: XCTestCase {
   func testInfoReadsThePhotographsSizesFromTheirHeaders() throws {
     XCTAssertEqual(
       try ImageFile.info(contentsOf: try assetURL("images/coffee.png")),
-      ImageInfo(width: 600, height: 400, format: .png, colorModel: .rgb, bitDepth: 8, hasAlpha: false))
+      ImageInfo(
+        width: 600, height: 400, format: .png, colorModel: .rgb, bitDepth: 8, hasAlpha: false))
     let rocket = try ImageFile.info(contentsOf: try assetURL("images/rocket.jpg"))
     XCTAssertEqual([rocket.width, rocket.height], [640, 427])
     XCTAssertEqual(rocket.format, .jpeg)
@@ -138,7 +139,8 @@ final class ImageFileTests: XCTestCase {
     try png.write(to: misnamed)
     XCTAssertEqual(try ImageFile.info(contentsOf: misnamed).format, .png)
     assertAllClose(
-      try ImageFile.decode(contentsOf: misnamed), try ImageFixture.named("rgb8.png").expectedTensor())
+      try ImageFile.decode(contentsOf: misnamed),
+      try ImageFixture.named("rgb8.png").expectedTensor())
   }
 
   func testFileAboveTheByteLimitIsRefusedBeforeReading() throws {
@@ -155,6 +157,23 @@ final class ImageFileTests: XCTestCase {
       at: link, withDestinationURL: try ImageFixture.named("gray8.png").url)
     assertAllClose(
       try ImageFile.decode(contentsOf: link), try ImageFixture.named("gray8.png").expectedTensor())
+  }
+
+  func testDanglingAndLoopingSymbolicLinksAreErrorsNotCrashes() throws {
+    let folder = try makeTemporaryDirectory(for: self)
+    let dangling = folder.appendingPathComponent("dangling.png")
+    try FileManager.default.createSymbolicLink(
+      atPath: dangling.path, withDestinationPath: folder.appendingPathComponent("gone.png").path)
+    assertThrows(.fileNotFound(path: dangling.path), try ImageFile.decode(contentsOf: dangling))
+    let loop = folder.appendingPathComponent("loop.png")
+    try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+    assertThrowsImageError(try ImageFile.decode(contentsOf: loop)) {
+      switch $0 {
+      case .fileNotFound(loop.path), .unreadableFile(loop.path, _), .notARegularFile(loop.path):
+        return true
+      default: return false
+      }
+    }
   }
 
   func testUnreadableFileIsAnUnreadableFileError() throws {
@@ -175,7 +194,8 @@ final class ImageFileTests: XCTestCase {
     let png = folder.appendingPathComponent("out.PNG")
     try ImageFile.write(image, to: png)
     XCTAssertEqual(try ImageFile.info(contentsOf: png).format, .png)
-    assertAllClose(try ImageFile.decode(contentsOf: png), image, absoluteTolerance: 0, relativeTolerance: 0)
+    assertAllClose(
+      try ImageFile.decode(contentsOf: png), image, absoluteTolerance: 0, relativeTolerance: 0)
     let jpeg = folder.appendingPathComponent("out.jpeg")
     try ImageFile.write(image, to: jpeg)
     XCTAssertEqual(try ImageFile.info(contentsOf: jpeg).format, .jpeg)

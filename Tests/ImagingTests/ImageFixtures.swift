@@ -41,7 +41,9 @@ struct ImageFixture: Decodable {
     let count = shape.reduce(1, *)
     XCTAssertEqual(data.count, 4 * count, "\(name) holds \(data.count) bytes, not \(4 * count)")
     let scalars = (0..<count).map { i -> Float in
-      let bits = (0..<4).reduce(UInt32(0)) { $0 | UInt32(data[data.startIndex + 4 * i + $1]) << (8 * $1) }
+      let bits = (0..<4).reduce(UInt32(0)) {
+        $0 | UInt32(data[data.startIndex + 4 * i + $1]) << (8 * $1)
+      }
       return Float(bitPattern: bits)
     }
     return Tensor(shape: shape, scalars: scalars)

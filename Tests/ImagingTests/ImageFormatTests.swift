@@ -4,7 +4,8 @@ import XCTest
 
 final class ImageFormatTests: XCTestCase {
   func testSignaturesIdentifyPNGAndJPEG() {
-    XCTAssertEqual(ImageFormat(sniffing: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]), .png)
+    XCTAssertEqual(
+      ImageFormat(sniffing: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]), .png)
     XCTAssertEqual(ImageFormat(sniffing: [0xFF, 0xD8, 0xFF, 0xE0]), .jpeg)
     XCTAssertEqual(ImageFormat(sniffing: Data([0xFF, 0xD8, 0xFF, 0xDB])), .jpeg)
   }
@@ -32,8 +33,10 @@ final class ImageFormatTests: XCTestCase {
   }
 
   func testAProperPrefixOfASignatureIsTruncatedData() {
-    assertThrows(.truncated(file: "<data>", format: .png), try ImageFile.decode(Data([0x89, 0x50])))
-    assertThrows(.truncated(file: "<data>", format: .jpeg), try ImageFile.decode(Data([0xFF, 0xD8])))
+    assertThrows(
+      .truncated(file: "<data>", format: .png), try ImageFile.decode(Data([0x89, 0x50])))
+    assertThrows(
+      .truncated(file: "<data>", format: .jpeg), try ImageFile.decode(Data([0xFF, 0xD8])))
   }
 
   func testNamesForMessages() {

@@ -84,7 +84,8 @@ final class JPEGDecoderTests: XCTestCase {
     let options = ImageDecodingOptions(jpegWarnings: .accept)
     assertThrows(
       .truncated(file: "cut.jpg", format: .jpeg),
-      try ImageFile.decode(Data(bytes.prefix(bytes.count - 40)), named: "cut.jpg", options: options))
+      try ImageFile.decode(Data(bytes.prefix(bytes.count - 40)), named: "cut.jpg", options: options)
+    )
   }
 
   func testDecoderWarningFailsByDefaultAndDecodesWhenAccepted() throws {
@@ -95,7 +96,8 @@ final class JPEGDecoderTests: XCTestCase {
     let error = assertThrowsImageError(try ImageFile.decode(Data(bytes), named: "junk.jpg")) {
       if case .corruptData("junk.jpg", .jpeg, _) = $0 { return true } else { return false }
     }
-    XCTAssertTrue(error?.description.contains("extraneous") ?? false, "\(String(describing: error))")
+    XCTAssertTrue(
+      error?.description.contains("extraneous") ?? false, "\(String(describing: error))")
     let accepted = try ImageFile.decode(
       Data(bytes), named: "junk.jpg", options: ImageDecodingOptions(jpegWarnings: .accept))
     let clean = try ImageFile.decode(Data(try baselineBytes()))

@@ -54,7 +54,8 @@ final class JPEGEncoderTests: XCTestCase {
     let data = try ImageFile.encode(gray, as: .jpeg(quality: 90))
     XCTAssertEqual(
       try ImageFile.info(of: data),
-      ImageInfo(width: 32, height: 24, format: .jpeg, colorModel: .gray, bitDepth: 8, hasAlpha: false))
+      ImageInfo(
+        width: 32, height: 24, format: .jpeg, colorModel: .gray, bitDepth: 8, hasAlpha: false))
     let decoded = try ImageFile.decode(data)
     for c in 0..<3 {
       XCTAssertLessThan(

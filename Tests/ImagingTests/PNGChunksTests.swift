@@ -68,7 +68,10 @@ final class PNGChunksTests: XCTestCase {
       ("IHDR too short", signature + pngChunk("IHDR", [0, 0, 0, 1])),
       ("length above 2^31 − 1", signature + ihdr + [0x80, 0, 0, 0] + Array("IDAT".utf8)),
       ("chunk type with a digit", signature + ihdr + pngChunk("ID4T", [])),
-      ("interlace method 2", signature + pngChunk("IHDR", bigEndian(1) + bigEndian(1) + [8, 0, 0, 0, 2])),
+      (
+        "interlace method 2",
+        signature + pngChunk("IHDR", bigEndian(1) + bigEndian(1) + [8, 0, 0, 0, 2])
+      ),
     ]
     for (what, stream) in bad {
       XCTAssertThrowsError(try chunks(stream), what) { error in
@@ -80,10 +83,12 @@ final class PNGChunksTests: XCTestCase {
   }
 
   func testHugeWidthIsAcceptedByTheWalkerAndLeftToTheLimits() throws {
-    let stream = signature + pngChunk("IHDR", bigEndian(0x7FFF_FFFF) + bigEndian(1) + [8, 0, 0, 0, 0])
+    let stream =
+      signature + pngChunk("IHDR", bigEndian(0x7FFF_FFFF) + bigEndian(1) + [8, 0, 0, 0, 0])
       + pngChunk("IEND", [])
     XCTAssertEqual(try chunks(stream).header.width, Int(Int32.max))
-    let tooWide = signature + pngChunk("IHDR", bigEndian(0x8000_0000) + bigEndian(1) + [8, 0, 0, 0, 0])
+    let tooWide =
+      signature + pngChunk("IHDR", bigEndian(0x8000_0000) + bigEndian(1) + [8, 0, 0, 0, 0])
       + pngChunk("IEND", [])
     XCTAssertThrowsError(try chunks(tooWide))
   }

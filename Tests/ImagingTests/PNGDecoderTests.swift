@@ -54,7 +54,9 @@ final class PNGDecoderTests: XCTestCase {
   func testSixteenBitFileEqualsItsEightBitVersionWhenSamplesAreMultiplesOf257() throws {
     // The libpng pitfall: asked for 8-bit output, the simplified API would brighten this file.
     var generator = SeededGenerator(seed: 7)
-    let levels = (0..<(3 * 5 * 6)).map { _ in Float(Int.random(in: 0...255, using: &generator)) / 255 }
+    let levels = (0..<(3 * 5 * 6)).map { _ in
+      Float(Int.random(in: 0...255, using: &generator)) / 255
+    }
     let image = Tensor(shape: [3, 5, 6], scalars: levels)
     let eight = try ImageFile.decode(ImageFile.encode(image, as: .png(bitDepth: .eight)))
     let sixteen = try ImageFile.decode(ImageFile.encode(image, as: .png(bitDepth: .sixteen)))
@@ -72,7 +74,9 @@ final class PNGDecoderTests: XCTestCase {
   }
 
   func testDropPolicyReturnsTheStoredColourOfEightBitAlphaImages() throws {
-    for fixture in try pngFixtures(["graya8.png", "rgba8.png", "palette8_trns.png", "gray8_trns.png"]) {
+    for fixture in try pngFixtures([
+      "graya8.png", "rgba8.png", "palette8_trns.png", "gray8_trns.png",
+    ]) {
       let decoded = try ImageFile.decode(
         contentsOf: fixture.url, options: ImageDecodingOptions(alpha: .drop))
       let rgba = try fixture.expectedRGBATensor()
@@ -204,7 +208,8 @@ final class PNGDecoderTests: XCTestCase {
 
   func testZeroWidthHeaderIsAnEmptyImageError() throws {
     let header = bigEndian(0) + bigEndian(4) + [8, 2, 0, 0, 0]
-    let bytes = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + pngChunk("IHDR", header)
+    let bytes =
+      [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + pngChunk("IHDR", header)
       + pngChunk("IDAT", []) + pngChunk("IEND", [])
     assertThrows(
       .emptyImage(file: "zero.png", width: 0, height: 4),

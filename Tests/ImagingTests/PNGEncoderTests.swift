@@ -25,7 +25,8 @@ final class PNGEncoderTests: XCTestCase {
   func testEightBitRGBRoundTripEqualsTheInputQuantisedToEightBits() throws {
     let image = randomImage(channels: 3, seed: 1)
     let decoded = try ImageFile.decode(ImageFile.encode(image, as: .png()))
-    assertAllClose(decoded, quantised(image, maximum: 255), absoluteTolerance: 0, relativeTolerance: 0)
+    assertAllClose(
+      decoded, quantised(image, maximum: 255), absoluteTolerance: 0, relativeTolerance: 0)
   }
 
   func testSixteenBitRGBRoundTripEqualsTheInputQuantisedToSixteenBits() throws {
@@ -60,7 +61,8 @@ final class PNGEncoderTests: XCTestCase {
     let data = try ImageFile.encode(image, as: .png())
     XCTAssertEqual(try ImageFile.info(of: data).hasAlpha, true)
     let decoded = try ImageFile.decode(data, options: ImageDecodingOptions(alpha: .keep))
-    assertAllClose(decoded, quantised(image, maximum: 255), absoluteTolerance: 0, relativeTolerance: 0)
+    assertAllClose(
+      decoded, quantised(image, maximum: 255), absoluteTolerance: 0, relativeTolerance: 0)
   }
 
   func testSixteenBitRGBARoundTripIsExactForOpaqueAndCloseElsewhere() throws {
@@ -125,8 +127,10 @@ final class PNGEncoderTests: XCTestCase {
 
   func testSixteenBitFilesCarryNoGammaChunkAndEightBitFilesDeclareSRGB() throws {
     let image = randomImage(channels: 3, seed: 8)
-    let sixteen = pngChunkOffsets([UInt8](try ImageFile.encode(image, as: .png(bitDepth: .sixteen))))
-      .map(\.type)
+    let sixteen = pngChunkOffsets(
+      [UInt8](try ImageFile.encode(image, as: .png(bitDepth: .sixteen)))
+    )
+    .map(\.type)
     XCTAssertFalse(sixteen.contains("gAMA"), "\(sixteen)")
     XCTAssertFalse(sixteen.contains("cHRM"), "\(sixteen)")
     XCTAssertEqual(sixteen.first, "IHDR")

@@ -1,8 +1,8 @@
+import Tensor
 import TestSupport
 import XCTest
 
 @testable import Imaging
-import Tensor
 
 final class PixelLayoutTests: XCTestCase {
   func testInterleavedGrayAlphaBecomesPlanarUnderEachPolicy() {
@@ -11,7 +11,8 @@ final class PixelLayoutTests: XCTestCase {
     let layout = PixelLayout.Interleaved(channels: 2, maximum: 255, premultiplied: false)
     func decode(_ policy: AlphaPolicy) -> [Float] {
       samples.withUnsafeBufferPointer {
-        PixelLayout.planarTensor(from: $0, width: 2, height: 1, layout: layout, alpha: policy).scalars
+        PixelLayout.planarTensor(from: $0, width: 2, height: 1, layout: layout, alpha: policy)
+          .scalars
       }
     }
     let g: Float = 51.0 / 255
