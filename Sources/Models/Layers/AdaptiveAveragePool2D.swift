@@ -100,7 +100,8 @@ public struct AdaptiveAveragePool2D: Layer {
               let target = dx + plane * height * width
               for (i, rowBin) in rows.enumerated() {
                 for (j, columnBin) in columns.enumerated() {
-                  let share = source[i * columns.count + j]
+                  let share =
+                    source[i * columns.count + j]
                     / Float(rowBin.count * columnBin.count)
                   for r in rowBin {
                     for c in columnBin { target[r * width + c] += share }

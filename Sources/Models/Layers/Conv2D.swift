@@ -58,7 +58,8 @@ public struct Conv2D: Layer {
     let weight = Tensor.uniform(
       [outputChannels, inputChannels / groups, kernelSize.height, kernelSize.width],
       low: -bound, high: bound, using: &rng)
-    let biasTensor = bias
+    let biasTensor =
+      bias
       ? Tensor.uniform([outputChannels], low: -bound, high: bound, using: &rng) : nil
     self.init(
       weight: weight, bias: biasTensor,

@@ -40,7 +40,8 @@ public struct Linear: Layer {
     let bound = 1 / Float(inputFeatures).squareRoot()
     let weight = Tensor.uniform(
       [outputFeatures, inputFeatures], low: -bound, high: bound, using: &rng)
-    let biasTensor = bias
+    let biasTensor =
+      bias
       ? Tensor.uniform([outputFeatures], low: -bound, high: bound, using: &rng) : nil
     self.init(weight: weight, bias: biasTensor)
   }
