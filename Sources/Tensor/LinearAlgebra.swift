@@ -184,6 +184,7 @@ public enum LinearAlgebra {
     return values.map(Double.init)
   }
 
+  /// `lapack_int` is a C macro (invisible to Swift) for `int32_t` in Debian's LP64 LAPACKE.
   static func lapackInt(_ value: Int) -> Int32 {
     precondition(value <= Int(Int32.max), "\(value) exceeds LAPACK's integer range.")
     return Int32(value)

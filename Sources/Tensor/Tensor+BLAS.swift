@@ -1,13 +1,13 @@
 import COpenBLAS
 
-/// Matrix products through OpenBLAS (`cblas_sgemm`, `cblas_sgemv`, `cblas_sdot`).
-///
-/// BLAS reads a row-major matrix through a pointer, a leading dimension (the distance between
-/// rows, at least the row length) and a transpose flag. Views map onto that without copying:
-/// a row slice or a column slice keeps the parent's row stride as leading dimension, and a
-/// transposed view (`transposed()`, `permuted(_:)`) of a row-major matrix is passed with
-/// `CblasTrans`. Only operands whose innermost axes both have non-unit strides (or broadcast rows)
-/// are copied first.
+// Matrix products through OpenBLAS (`cblas_sgemm`, `cblas_sgemv`, `cblas_sdot`).
+//
+// BLAS reads a row-major matrix through a pointer, a leading dimension (the distance between
+// rows, at least the row length) and a transpose flag. Views map onto that without copying:
+// a row slice or a column slice keeps the parent's row stride as leading dimension, and a
+// transposed view (`transposed()`, `permuted(_:)`) of a row-major matrix is passed with
+// `CblasTrans`. Only operands whose innermost axes both have non-unit strides (or broadcast rows)
+// are copied first.
 
 /// How BLAS reads a strided `rows × columns` matrix without copying: row-major with leading
 /// dimension `leadingDimension`, or (`transposed`) the transpose of a row-major
