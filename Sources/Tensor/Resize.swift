@@ -193,6 +193,18 @@ struct ResamplingTable: Sendable {
     self.width = width
   }
 
+  /// Calls `body` with unchecked views of the weights, starts and counts (one scope per pass).
+  @inline(__always)
+  func withTables<R>(
+    _ body: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>) -> R
+  ) -> R {
+    weights.withUnsafeBufferPointer { w in
+      starts.withUnsafeBufferPointer { s in
+        counts.withUnsafeBufferPointer { c in body(w, s, c) }
+      }
+    }
+  }
+
   /// Resamples the last axis of a dense `[planes..., rowCount, inputSize]` tensor.
   func apply(_ x: Tensor, _ planeShape: [Int], rowCount: Int) -> Tensor {
     if isIdentity { return x }
@@ -201,7 +213,7 @@ struct ResamplingTable: Sendable {
       let source = x.storage.pointer + x.offset
       return Tensor(shape: planeShape + [rowCount, outputSize]) { out in
         guard let target = out.baseAddress else { return }
-        weights.withUnsafeBufferPointer { w in
+        withTables { w, starts, counts in
           parallelLines(lineCount, work: outputSize * width) { line in
             let input = source + line * inputSize
             let output = target + line * outputSize
@@ -227,7 +239,7 @@ struct ResamplingTable: Sendable {
       return Tensor(shape: planeShape + [rowCount, inputSize]) { out in
         guard let target = out.baseAddress else { return }
         target.initialize(repeating: 0, count: out.count)
-        weights.withUnsafeBufferPointer { w in
+        withTables { w, starts, counts in
           parallelLines(lineCount, work: outputSize * width) { line in
             let gradient = source + line * outputSize
             let input = target + line * inputSize
@@ -251,7 +263,7 @@ struct ResamplingTable: Sendable {
       let source = x.storage.pointer + x.offset
       return Tensor(shape: planeShape + [outputSize, rowLength]) { out in
         guard let target = out.baseAddress else { return }
-        weights.withUnsafeBufferPointer { w in
+        withTables { w, starts, counts in
           parallelLines(planes * outputSize, work: rowLength * width) { line in
             let (plane, o) = line.quotientAndRemainder(dividingBy: outputSize)
             let output = target + line * rowLength
@@ -277,7 +289,7 @@ struct ResamplingTable: Sendable {
       return Tensor(shape: planeShape + [inputSize, rowLength]) { out in
         guard let target = out.baseAddress else { return }
         target.initialize(repeating: 0, count: out.count)
-        weights.withUnsafeBufferPointer { w in
+        withTables { w, starts, counts in
           // Output rows of one plane scatter into overlapping input rows: split by plane only.
           parallelLines(planes, work: outputSize * rowLength * width) { plane in
             for o in 0..<outputSize {
