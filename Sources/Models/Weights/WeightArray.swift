@@ -146,51 +146,64 @@ extension WeightArray {
   /// Dense row-major little-endian bytes of the strided view `shape`/`strides`/`offset` (all in
   /// elements of `elementSize` bytes) of `source`, byte-swapping each element when `swapBytes`.
   ///
-  /// - Precondition: every element the view addresses lies inside `source` (callers validate
-  ///   offsets and strides against the storage before calling).
+  /// - Precondition: `elementSize` is 1, 2, 4 or 8 and every element the view addresses lies
+  ///   inside `source` (callers validate views read from files before calling).
   /// - Complexity: O(number of elements × elementSize).
   static func gather(
     _ source: UnsafeRawBufferPointer, elementSize: Int, shape: [Int], strides: [Int], offset: Int,
     swapBytes: Bool
   ) -> Data {
+    precondition(
+      [1, 2, 4, 8].contains(elementSize)
+        && viewFits(
+          shape: shape, strides: strides, offset: offset,
+          storageCount: source.count / max(elementSize, 1)),
+      "A strided view \(shape) / \(strides) + \(offset) must lie inside its storage.")
     let count = shape.reduce(1, *)
     var result = Data(count: count * elementSize)
-    if count == 0 { return result }
-    let dense = strides == Tensor.contiguousStrides(for: shape) || count == 1
-    result.withUnsafeMutableBytes { target in
-      guard let out = target.baseAddress, let input = source.baseAddress else { return }
-      if dense && !swapBytes {
-        precondition(
-          (offset + count) * elementSize <= source.count,
-          "A dense view must lie inside its storage.")
-        out.copyMemory(from: input + offset * elementSize, byteCount: count * elementSize)
-        return
+    guard count > 0, let input = source.baseAddress else { return result }
+    if shape.isEmpty || strides == Tensor.contiguousStrides(for: shape), !swapBytes {
+      result.withUnsafeMutableBytes { target in
+        target.baseAddress?.copyMemory(
+          from: input + offset * elementSize, byteCount: count * elementSize)
       }
-      var index = [Int](repeating: 0, count: shape.count)
-      var position = offset
-      for element in 0..<count {
-        let from = position * elementSize
-        precondition(
-          position >= 0 && from + elementSize <= source.count,
-          "A strided view must lie inside its storage.")
-        let to = out + element * elementSize
-        if swapBytes {
-          for b in 0..<elementSize {
-            to.storeBytes(of: source[from + elementSize - 1 - b], toByteOffset: b, as: UInt8.self)
+      return result
+    }
+    // Walk the outer axes like an odometer; copy the innermost axis in a tight loop.
+    let rank = shape.count
+    let innerCount = rank == 0 ? 1 : shape[rank - 1]
+    let innerStride = rank == 0 ? 0 : strides[rank - 1]
+    result.withUnsafeMutableBytes { target in
+      guard let out = target.baseAddress else { return }
+      func copyRows<T: FixedWidthInteger>(_: T.Type) {
+        var index = [Int](repeating: 0, count: max(rank - 1, 0))
+        var base = offset
+        var written = 0
+        while written < count {
+          var position = base
+          for _ in 0..<innerCount {
+            var value = input.loadUnaligned(fromByteOffset: position * elementSize, as: T.self)
+            if swapBytes { value = value.byteSwapped }
+            out.storeBytes(of: value, toByteOffset: written * elementSize, as: T.self)
+            position += innerStride
+            written += 1
           }
-        } else {
-          to.copyMemory(from: input + from, byteCount: elementSize)
+          var axis = rank - 2
+          while axis >= 0 {
+            index[axis] += 1
+            base += strides[axis]
+            if index[axis] < shape[axis] { break }
+            base -= strides[axis] * shape[axis]
+            index[axis] = 0
+            axis -= 1
+          }
         }
-        // Advance the multi-index like an odometer.
-        var axis = shape.count - 1
-        while axis >= 0 {
-          index[axis] += 1
-          position += strides[axis]
-          if index[axis] < shape[axis] { break }
-          position -= strides[axis] * shape[axis]
-          index[axis] = 0
-          axis -= 1
-        }
+      }
+      switch elementSize {
+      case 1: copyRows(UInt8.self)
+      case 2: copyRows(UInt16.self)
+      case 4: copyRows(UInt32.self)
+      default: copyRows(UInt64.self)
       }
     }
     return result
