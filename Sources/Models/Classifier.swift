@@ -38,7 +38,8 @@ public struct Classifier: ImageClassifier {
     logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
   ) {
     checkBatch(images)
-    let (logits, networkPullback) = network.forward(normalization(images), context: ForwardContext())
+    let context = ForwardContext(computesParameterGradients: false)
+    let (logits, networkPullback) = network.forward(normalization(images), context: context)
     let normalization = self.normalization
     return (logits, { normalization.backward(networkPullback($0).input) })
   }
@@ -51,7 +52,7 @@ public struct Classifier: ImageClassifier {
     guard network.layerPaths.contains(layer) else {
       throw ClassifierError.unknownLayer(layer, available: network.layerPaths)
     }
-    let context = ForwardContext(capturing: [layer])
+    let context = ForwardContext(capturing: [layer], computesParameterGradients: false)
     let (logits, networkPullback) = network.forward(normalization(images), context: context)
     guard let activation = context.activations[layer] else {
       throw ClassifierError.unknownLayer(layer, available: network.layerPaths)

@@ -132,6 +132,10 @@ public final class ForwardContext: @unchecked Sendable {
   public private(set) var activations: [String: Tensor] = [:]
   /// The recorded gradients with respect to captured outputs, by path (filled by pullbacks).
   public private(set) var activationGradients: [String: Tensor] = [:]
+  /// Whether pullbacks compute parameter gradients. Explanations and attacks need only the
+  /// input gradient and set this to `false`, which skips the weight-gradient GEMMs (their
+  /// pullbacks then return empty `ParameterGradients`).
+  public let computesParameterGradients: Bool
   /// The random generator for stochastic layers (dropout).
   public var generator: SeededGenerator
   /// The path of the layer currently running (containers push and pop their child names).
@@ -139,10 +143,12 @@ public final class ForwardContext: @unchecked Sendable {
 
   /// A context for one pass.
   public init(
-    mode: ExecutionMode = .inference, capturing: Set<String> = [], seed: UInt64 = 0
+    mode: ExecutionMode = .inference, capturing: Set<String> = [],
+    computesParameterGradients: Bool = true, seed: UInt64 = 0
   ) {
     self.mode = mode
     self.capturing = capturing
+    self.computesParameterGradients = computesParameterGradients
     self.generator = SeededGenerator(seed: seed)
   }
 

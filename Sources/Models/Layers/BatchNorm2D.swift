@@ -86,6 +86,7 @@ public struct BatchNorm2D: Layer {
     let scaleValues = scale.scalars
     let output = Self.channelAffine(input, scale: scaleValues, shift: shift.scalars)
     let (mean, variance, epsilon) = (runningMean.scalars, runningVariance.scalars, self.epsilon)
+    let computesParameters = context.computesParameterGradients
     return (
       output,
       { outputGradient in
@@ -96,6 +97,7 @@ public struct BatchNorm2D: Layer {
         let inputGradient = Self.channelAffine(
           outputGradient, scale: scaleValues,
           shift: [Float](repeating: 0, count: scaleValues.count))
+        guard computesParameters else { return (inputGradient, ParameterGradients()) }
         // Per-channel sums Σ dy and Σ dy·x, accumulated in Double.
         let channels = scaleValues.count
         let plane = Self.planeSize(input.shape)

@@ -91,6 +91,16 @@ public struct Conv2D: Layer {
   ) {
     let output = self(input)
     let (weight, configuration, hasBias) = (self.weight, self.configuration, bias != nil)
+    guard context.computesParameterGradients else {
+      return (
+        output,
+        { outputGradient in
+          let inputGradient = Tensor.convolution2DInputGradient(
+            outputGradient, weight: weight, inputShape: input.shape, configuration: configuration)
+          return (inputGradient, ParameterGradients())
+        }
+      )
+    }
     return (
       output,
       { outputGradient in

@@ -71,6 +71,7 @@ public struct Linear: Layer {
   ) {
     let output = self(input)
     let (weight, hasBias) = (self.weight, bias != nil)
+    let computesParameters = context.computesParameterGradients
     return (
       output,
       { outputGradient in
@@ -78,6 +79,7 @@ public struct Linear: Layer {
           outputGradient.shape == output.shape,
           "The output gradient of Linear must be \(output.shape), not \(outputGradient.shape).")
         var parameters = ParameterGradients()
+        guard computesParameters else { return (matmul(outputGradient, weight), parameters) }
         parameters["weight"] = matmul(outputGradient, transposed: true, input)
         if hasBias { parameters["bias"] = outputGradient.sum(alongAxes: 0) }
         return (matmul(outputGradient, weight), parameters)
