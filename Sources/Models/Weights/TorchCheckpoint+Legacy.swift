@@ -49,13 +49,14 @@ extension TorchCheckpoint {
         file: file, key: nil, feature: "legacy checkpoint written on a big-endian machine")
     }
 
-    var storages: [StorageReference] = []
+    var table = StorageTable()
     let stateDictionary = try Unpickler.load(
       data, at: systemInfo.endOffset, file: file, allowedGlobals: allowedGlobals,
       limits: limits.pickle
     ) { id, document in
-      try loadStorage(id, document, storages: &storages, file: file, limits: limits)
+      try loadStorage(id, document, storages: &table, file: file, limits: limits)
     }
+    let storages = table.references
     let keyList = try header(at: stateDictionary.endOffset)
     guard case .list(let list) = keyList.root else {
       throw bad("the storage key list is not a list")
@@ -65,10 +66,10 @@ extension TorchCheckpoint {
       return key
     }
     guard Set(keys).count == keys.count else { throw bad("a storage key is listed twice") }
-    let referenced = Dictionary(
-      uniqueKeysWithValues: storages.enumerated().map { ($0.element.key, $0.offset) })
+    let referenced = table.positions
     guard keys.count == storages.count else {
-      let missing = storages.map(\.key).filter { !keys.contains($0) }
+      let listed = Set(keys)
+      let missing = storages.map(\.key).filter { !listed.contains($0) }
       throw bad("storages \(missing.prefix(5)) have no data record")
     }
 

@@ -45,12 +45,13 @@ extension TorchCheckpoint {
     }
 
     let pickle = try archive.contents(of: prefix + "/data.pkl")
-    var storages: [StorageReference] = []
+    var table = StorageTable()
     let document = try Unpickler.load(
       pickle, at: 0, file: file, allowedGlobals: allowedGlobals, limits: limits.pickle
     ) { id, document in
-      try loadStorage(id, document, storages: &storages, file: file, limits: limits)
+      try loadStorage(id, document, storages: &table, file: file, limits: limits)
     }
+    let storages = table.references
     guard document.endOffset == pickle.count else {
       throw WeightFileError.malformed(
         file: file, key: prefix + "/data.pkl", reason: "bytes after the pickle's STOP")

@@ -58,10 +58,16 @@ public enum TorchCheckpoint {
     var count: Int
   }
 
+  /// The storages a pickle names, in first-use order, indexed by key.
+  struct StorageTable {
+    var references: [StorageReference] = []
+    var positions: [String: Int] = [:]
+  }
+
   /// The persistent-load function for checkpoint pickles: validates the id tuple and records
   /// the storage, returning `.persistent(index into storages)`.
   static func loadStorage(
-    _ id: PickleValue, _ document: PickleDocument, storages: inout [StorageReference],
+    _ id: PickleValue, _ document: PickleDocument, storages: inout StorageTable,
     file: String, limits: WeightFileLimits
   ) throws -> PickleValue {
     func bad(_ reason: String) -> WeightFileError {
@@ -77,26 +83,28 @@ public enum TorchCheckpoint {
     else { throw bad("the storage type is not a torch typed storage") }
     guard case .string(let key) = fields[2] else { throw bad("the storage key is not a string") }
     guard case .string = fields[3] else { throw bad("the location is not a string") }
-    guard case .int(let count) = fields[4], count >= 0 else {
+    guard case .int(let elements) = fields[4], elements >= 0 else {
       throw bad("the storage size of '\(key)' is not a non-negative integer")
     }
     if fields.count == 6 && fields[5] != .none {
       throw WeightFileError.unsupported(file: file, key: key, feature: "legacy storage views")
     }
-    let reference = StorageReference(key: key, dtype: dtype, count: count)
-    if let existing = storages.firstIndex(where: { $0.key == key }) {
-      guard storages[existing] == reference else {
+    let reference = StorageReference(key: key, dtype: dtype, count: elements)
+    if let existing = storages.positions[key] {
+      guard storages.references[existing] == reference else {
         throw bad("storage '\(key)' is declared twice with different types or sizes")
       }
       return .persistent(existing)
     }
-    guard storages.count < limits.maxTensorCount else {
+    let count = storages.references.count
+    guard count < limits.maxTensorCount else {
       throw WeightFileError.limitExceeded(
-        file: file, key: key, limit: "storage count", value: storages.count + 1,
+        file: file, key: key, limit: "storage count", value: count + 1,
         maximum: limits.maxTensorCount)
     }
-    storages.append(reference)
-    return .persistent(storages.count - 1)
+    storages.positions[key] = count
+    storages.references.append(reference)
+    return .persistent(count)
   }
 
   /// Flattens the pickled state dictionary into named arrays and metadata.

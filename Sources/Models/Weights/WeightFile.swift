@@ -97,10 +97,11 @@ public struct WeightFile: Sendable {
     }
   }
 
-  /// The format whose signature starts `data`, or `nil`: `PK` zip records (PyTorch zip and
-  /// `.npz` are told apart by their entries), `\x93NUMPY`, the pickled PyTorch magic number, or
-  /// a plausible safetensors header (length, then `{`).
-  public static func detectFormat(_ data: Data) -> WeightFormat? {
+  /// The format whose signature starts `data`, or `nil`: `PK` zip records (returned as
+  /// `.pytorchZip`; a zip is a PyTorch checkpoint or a `.npz` depending on its entries),
+  /// `\x93NUMPY`, the pickled PyTorch magic number, or a plausible safetensors header (length,
+  /// then `{`).
+  static func detectFormat(_ data: Data) -> WeightFormat? {
     let head = [UInt8](data.prefix(24))
     if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
       return .pytorchZip
