@@ -100,19 +100,3 @@ struct StridedLoop {
     }
   }
 }
-
-/// Splits `0..<count` into one contiguous chunk per compute thread when the work is large enough
-/// to pay for the hand-off, and runs `body` on each chunk.
-///
-/// `body` must only touch the elements of its own chunk.
-@inlinable @inline(__always)
-func forEachChunk(_ count: Int, minimumPerThread: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
-  let threads = min(ComputeThreads.count, count / minimumPerThread)
-  if threads <= 1 {
-    body(0..<count)
-    return
-  }
-  ComputeThreads.parallelFor(threads) { chunk in
-    body((count * chunk / threads)..<(count * (chunk + 1) / threads))
-  }
-}

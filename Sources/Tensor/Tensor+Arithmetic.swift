@@ -10,10 +10,12 @@ import Foundation
 /// Arithmetic follows IEEE 754 in `Float`: `x / 0` is `±inf`, `0 / 0` and anything involving NaN is
 /// NaN. The non-arithmetic functions below say how they treat NaN (they all propagate it).
 ///
-/// Two contiguous operands of one shape take a fast path: one flat loop the compiler vectorises,
-/// split over `ComputeThreads.count` threads when the tensor holds more than 2¹⁶ elements per
-/// thread. Anything else (views, broadcasting) takes the strided path, which merges axes into
-/// long runs first (see `StridedLoop`).
+/// Two contiguous operands of one shape take a fast path: one flat loop the compiler vectorises.
+/// Anything else (views, broadcasting) takes the strided path, which merges axes into long runs
+/// first (see `StridedLoop`). Both run on the calling thread: these loops are limited by memory
+/// bandwidth, and splitting them over the two cores of a shared machine measured slower (a
+/// closure handed to another thread is no longer inlined into the loop, and the second core is
+/// often busy); parallelism belongs to the callers' batches and to BLAS.
 extension Tensor {
   // MARK: Kernels
 
@@ -29,9 +31,7 @@ extension Tensor {
       let ib = b.offset
       return Tensor(shape: a.shape) { out in
         guard let po = out.baseAddress else { return }
-        forEachChunk(out.count) { range in
-          for k in range { po[k] = op(pa[ia + k], pb[ib + k]) }
-        }
+        for k in 0..<out.count { po[k] = op(pa[ia + k], pb[ib + k]) }
       }
     }
     let shape = broadcastShape(a.shape, b.shape)
@@ -67,9 +67,7 @@ extension Tensor {
     if isContiguous {
       return Tensor(shape: shape) { out in
         guard let po = out.baseAddress else { return }
-        forEachChunk(out.count) { range in
-          for k in range { po[k] = op(pa[base + k]) }
-        }
+        for k in 0..<out.count { po[k] = op(pa[base + k]) }
       }
     }
     let zeros = [Int](repeating: 0, count: rank)
@@ -103,9 +101,7 @@ extension Tensor {
     if isContiguous && other.isContiguous && other.shape == self.shape {
       let io = offset
       let ib = other.offset
-      forEachChunk(count) { range in
-        for k in range { po[io + k] = op(po[io + k], pb[ib + k]) }
-      }
+      for k in 0..<count { po[io + k] = op(po[io + k], pb[ib + k]) }
       return
     }
     let bv = other.broadcast(to: shape)
@@ -131,9 +127,7 @@ extension Tensor {
     let po = storage.pointer
     if isContiguous {
       let io = offset
-      forEachChunk(count) { range in
-        for k in range { po[io + k] = op(po[io + k]) }
-      }
+      for k in 0..<count { po[io + k] = op(po[io + k]) }
       return
     }
     let zeros = [Int](repeating: 0, count: rank)
