@@ -69,6 +69,8 @@ struct Bench: ParsableCommand {
   struct Measurement {
     let shape: Shape
     let threads: Int
+    /// `(M, N, K)` of the equivalent GEMM.
+    let gemmShape: [Int]
     let flops: Double
     let gemm: Double
     let forward: Double
@@ -152,8 +154,8 @@ struct Bench: ParsableCommand {
       }
     }
     return Measurement(
-      shape: shape, threads: threads, flops: flops, gemm: times[0], forward: times[1],
-      inputGradient: times[2], weightGradient: times[3])
+      shape: shape, threads: threads, gemmShape: [m, n, k], flops: flops, gemm: times[0],
+      forward: times[1], inputGradient: times[2], weightGradient: times[3])
   }
 
   /// The median wall time of each body in milliseconds. The bodies run in turn within each
@@ -187,7 +189,7 @@ struct Bench: ParsableCommand {
   private func object(_ m: Measurement) -> [String: Any] {
     [
       "shape": m.shape.name, "input": m.shape.input, "weight": m.shape.weight,
-      "groups": m.shape.configuration.groups, "threads": m.threads,
+      "groups": m.shape.configuration.groups, "threads": m.threads, "gemmMNK": m.gemmShape,
       "gemmMilliseconds": m.gemm, "forwardMilliseconds": m.forward,
       "inputGradientMilliseconds": m.inputGradient,
       "weightGradientMilliseconds": m.weightGradient,
