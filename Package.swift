@@ -48,6 +48,8 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "TestSupport"]),
+    .testTarget(
+      name: "DemoTests", dependencies: ["Demo", "Models", "Imaging", "Tensor", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )
