@@ -45,6 +45,14 @@ final class WeightsFileTests: XCTestCase {
     ) { $0 == .duplicateKey(file: "d", key: "a") }
   }
 
+  func testTensorsKeepFileOrderAndConvertToFloat() throws {
+    let file = try WeightFile(contentsOf: weightFixture("npz/stored.npz"))
+    let tensors = file.tensors()
+    XCTAssertEqual(tensors.map(\.key), file.keys)
+    XCTAssertEqual(tensors.map(\.tensor.shape), [[3, 4], [3]])
+    XCTAssertEqual(tensors[1].tensor.scalars, [3, 1, 4])
+  }
+
   func testTensorOfMissingKeyNamesTheKey() throws {
     let file = try WeightFile(contentsOf: weightFixture("npz/stored.npz"))
     assertWeightError(try file.tensor("weights.T")) {

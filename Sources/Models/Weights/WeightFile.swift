@@ -131,6 +131,13 @@ public struct WeightFile: Sendable {
     try array(key).tensor()
   }
 
+  /// Every array converted to a `Float` tensor, in file order (the `[String: Tensor]` of a state
+  /// dictionary, with its order kept).
+  /// - Complexity: O(total element count).
+  public func tensors() -> [(key: String, tensor: Tensor)] {
+    keys.compactMap { key in arrays[key].map { (key, $0.tensor()) } }
+  }
+
   /// The file's bytes, memory-mapped.
   static func mappedData(_ url: URL) throws -> Data {
     do {
