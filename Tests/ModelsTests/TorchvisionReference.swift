@@ -1,0 +1,348 @@
+import Foundation
+import Models
+import Tensor
+import TestSupport
+import XCTest
+
+// The reference runs behind the torchvision architecture tests.
+//
+// No pretrained ResNet, VGG, MobileNet, SqueezeNet or AlexNet weights exist offline, so each
+// architecture is checked on random weights: this file's cases say which architecture, input shape
+// and seed; `TorchvisionArchitectureTests.testExportsReferenceWeightsWhenAsked` writes each case's
+// weights (torchvision keys) and input as safetensors; Tools/make_torchvision_golden.py loads them
+// with numpy, runs torchvision's own model code from the wheel through a graph tracer that emits
+// ONNX, evaluates it with onnxruntime and commits the logits under Tests/Fixtures/Torchvision/.
+// The tests rebuild the same weights from the same seed and compare.
+//
+//   python3 -m venv .venv-tools && .venv-tools/bin/pip install numpy onnx onnxruntime safetensors
+//   .venv-tools/bin/python Tools/make_torchvision_golden.py
+
+/// One reference run: an architecture with seeded weights on a seeded input.
+struct TorchvisionReferenceCase: Sendable {
+  /// Unique name; the logits are `Tests/Fixtures/Torchvision/<name>.f32`.
+  let name: String
+  let architecture: TorchvisionArchitecture
+  /// `[N, 3, H, W]`.
+  let inputShape: [Int]
+  let seed: UInt64
+  var classCount: Int { 1000 }
+
+  /// The network: torchvision's initialisation drawn from `seed`, then every batch norm given
+  /// random statistics and affine parameters, so that the reference checks how they are used
+  /// (torchvision's initial γ = 1, β = 0, μ = 0, σ² = 1 would hide a swapped mean and variance).
+  func makeNetwork() -> any ClassificationNetwork {
+    var rng = SeededGenerator(seed: seed)
+    var network = architecture.makeNetwork(classCount: classCount, using: &rng)
+    randomizeBatchNorms(&network, using: &rng)
+    return network
+  }
+
+  /// A standard normal input (the scale of ImageNet-normalised pixels).
+  func makeInput() -> Tensor {
+    var rng = SeededGenerator(seed: seed ^ 0x5EED_1A9E)
+    return Tensor.normal(inputShape, using: &rng)
+  }
+}
+
+/// Gives every batch norm of `network` (found by its `running_mean` key) γ ~ U(0.5, 1.5),
+/// β ~ N(0, 0.2²), μ ~ N(0, 0.2²), σ² ~ U(0.5, 2) — except the last batch norm of each ResNet
+/// residual branch (`bn2` of a basic block, `bn3` of a bottleneck), whose γ ~ U(0.05, 0.25): in
+/// evaluation mode a freshly initialised ResNet's residual stream grows with every block
+/// (ResNet-152's logits reach 10⁶ otherwise), and small last-γ keeps it near 1, as torchvision's
+/// `zero_init_residual` does in the limit.
+func randomizeBatchNorms(
+  _ network: inout any ClassificationNetwork, using rng: inout SeededGenerator
+) {
+  var prefixes = Set<String>()
+  network.visitParameters { name, _, _ in
+    if name.hasSuffix(".running_mean") { prefixes.insert(String(name.dropLast(13))) }
+  }
+  let residualLast = (network as? ResNet).map { $0.block == .basic ? ".bn2" : ".bn3" }
+  network.updateParameters { name, _, tensor in
+    guard let dot = name.lastIndex(of: "."), prefixes.contains(String(name[..<dot])) else {
+      return
+    }
+    let module = name[..<dot]
+    switch name[name.index(after: dot)...] {
+    case "weight" where residualLast.map { module.hasPrefix("layer") && module.hasSuffix($0) } ?? false:
+      tensor = Tensor.uniform(tensor.shape, low: 0.05, high: 0.25, using: &rng)
+    case "weight": tensor = Tensor.uniform(tensor.shape, low: 0.5, high: 1.5, using: &rng)
+    case "bias", "running_mean":
+      tensor = Tensor.normal(tensor.shape, standardDeviation: 0.2, using: &rng)
+    case "running_var": tensor = Tensor.uniform(tensor.shape, low: 0.5, high: 2, using: &rng)
+    default: break
+    }
+  }
+}
+
+/// Every reference run. Small inputs keep the suite fast; one 224×224 run per family where it is
+/// cheap checks the ImageNet resolution. Odd sizes make SqueezeNet's `ceil_mode` pools round up,
+/// and VGG / AlexNet inputs below 224 make their adaptive pools average overlapping, repeated
+/// bins.
+let torchvisionReferenceCases: [TorchvisionReferenceCase] = [
+  .init(name: "resnet18_64", architecture: .resnet18, inputShape: [2, 3, 64, 64], seed: 18),
+  .init(name: "resnet34_57", architecture: .resnet34, inputShape: [2, 3, 57, 57], seed: 34),
+  .init(name: "resnet50_64", architecture: .resnet50, inputShape: [2, 3, 64, 64], seed: 50),
+  .init(name: "resnet50_224", architecture: .resnet50, inputShape: [1, 3, 224, 224], seed: 500),
+  .init(name: "resnet101_48", architecture: .resnet101, inputShape: [2, 3, 48, 48], seed: 101),
+  .init(name: "resnet152_48", architecture: .resnet152, inputShape: [2, 3, 48, 48], seed: 152),
+  .init(name: "vgg11_32", architecture: .vgg11, inputShape: [2, 3, 32, 32], seed: 11),
+  .init(name: "vgg11_bn_100", architecture: .vgg11BN, inputShape: [1, 3, 100, 100], seed: 110),
+  .init(name: "vgg13_48", architecture: .vgg13, inputShape: [2, 3, 48, 48], seed: 13),
+  .init(name: "vgg13_bn_32", architecture: .vgg13BN, inputShape: [2, 3, 32, 32], seed: 130),
+  .init(name: "vgg16_224", architecture: .vgg16, inputShape: [1, 3, 224, 224], seed: 16),
+  .init(name: "vgg16_bn_64", architecture: .vgg16BN, inputShape: [2, 3, 64, 64], seed: 160),
+  .init(name: "vgg19_32", architecture: .vgg19, inputShape: [2, 3, 32, 32], seed: 19),
+  .init(name: "vgg19_bn_40", architecture: .vgg19BN, inputShape: [1, 3, 40, 40], seed: 190),
+  .init(
+    name: "mobilenet_v2_96", architecture: .mobileNetV2, inputShape: [2, 3, 96, 96], seed: 2),
+  .init(
+    name: "mobilenet_v2_224", architecture: .mobileNetV2, inputShape: [1, 3, 224, 224],
+    seed: 20),
+  .init(
+    name: "squeezenet1_0_65", architecture: .squeezeNet1_0, inputShape: [2, 3, 65, 65],
+    seed: 10),
+  .init(
+    name: "squeezenet1_1_66", architecture: .squeezeNet1_1, inputShape: [2, 3, 66, 66],
+    seed: 111),
+  .init(
+    name: "squeezenet1_1_224", architecture: .squeezeNet1_1, inputShape: [1, 3, 224, 224],
+    seed: 1100),
+  .init(name: "alexnet_96", architecture: .alexNet, inputShape: [2, 3, 96, 96], seed: 1),
+  .init(name: "alexnet_224", architecture: .alexNet, inputShape: [1, 3, 224, 224], seed: 224),
+]
+
+/// `Tests/Fixtures/Torchvision/golden.json`, written by Tools/make_torchvision_golden.py.
+struct TorchvisionGoldenManifest: Decodable {
+  struct Entry: Decodable {
+    let name: String
+    let architecture: String
+    let input_shape: [Int]
+    let seed: UInt64
+    let class_count: Int
+    let logits: String
+    let logit_shape: [Int]
+  }
+  let onnxruntime: String
+  let cases: [Entry]
+
+  static func load() throws -> TorchvisionGoldenManifest {
+    let data = try Data(contentsOf: fixtureURL("Torchvision/golden.json"))
+    return try JSONDecoder().decode(TorchvisionGoldenManifest.self, from: data)
+  }
+}
+
+/// The little-endian float32 file `Tests/Fixtures/Torchvision/<name>` as a tensor of `shape`.
+func torchvisionFixtureTensor(_ name: String, shape: [Int]) throws -> Tensor {
+  let data = try Data(contentsOf: fixtureURL("Torchvision/" + name))
+  let count = shape.reduce(1, *)
+  guard data.count == 4 * count else {
+    throw CocoaError(
+      .fileReadCorruptFile,
+      userInfo: [NSLocalizedDescriptionKey: "\(name): \(data.count) bytes, expected \(4 * count)"])
+  }
+  let values = data.withUnsafeBytes { raw in
+    (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+  }
+  return Tensor(shape: shape, scalars: values)
+}
+
+/// Asserts that the network of reference case `name` has torchvision's state-dict keys, shapes
+/// and parameter count, and that its logits agree with onnxruntime's within 1e-3 of the largest
+/// logit magnitude plus 1e-3 relative, through both `callAsFunction` and `forward(_:context:)`.
+func assertMatchesTorchvisionReference(
+  _ name: String, file: StaticString = #filePath, line: UInt = #line
+) throws {
+  let referenceCase = try XCTUnwrap(
+    torchvisionReferenceCases.first { $0.name == name }, "no case \(name)", file: file, line: line)
+  let manifest = try TorchvisionGoldenManifest.load()
+  let entry = try XCTUnwrap(
+    manifest.cases.first { $0.name == name },
+    "golden.json has no case \(name): run Tools/make_torchvision_golden.py", file: file,
+    line: line)
+  XCTAssertEqual(
+    entry.architecture, referenceCase.architecture.torchvisionName, "stale fixture", file: file,
+    line: line)
+  XCTAssertEqual(entry.input_shape, referenceCase.inputShape, "stale fixture", file: file, line: line)
+  XCTAssertEqual(entry.seed, referenceCase.seed, "stale fixture", file: file, line: line)
+  XCTAssertEqual(entry.class_count, referenceCase.classCount, file: file, line: line)
+  let expected = try torchvisionFixtureTensor(entry.logits, shape: entry.logit_shape)
+
+  let network = referenceCase.makeNetwork()
+  try assertMatchesTorchvisionStateDictionary(
+    network, referenceCase.architecture, file: file, line: line)
+  let input = referenceCase.makeInput()
+  let logits = network(input)
+  let (forwardLogits, _) = network.forward(input, context: ForwardContext())
+
+  let scale = expected.scalars.map(abs).max() ?? 1
+  XCTAssertGreaterThan(scale, 0, "reference logits are all zero", file: file, line: line)
+  assertAllClose(
+    logits, expected, absoluteTolerance: 1e-3 * scale, relativeTolerance: 1e-3,
+    "\(name) vs onnxruntime", file: file, line: line)
+  assertAllClose(
+    forwardLogits, logits, absoluteTolerance: 1e-6 * scale, relativeTolerance: 1e-6,
+    "\(name): forward vs callAsFunction", file: file, line: line)
+}
+
+/// `Tests/Fixtures/Torchvision/state_dicts.json`: torchvision's state-dict keys and shapes (with
+/// `num_batches_tracked`) and parameter counts, read from the torchvision wheel's model code by
+/// Tools/make_torchvision_golden.py.
+struct TorchvisionStateDictionaries: Decodable {
+  struct Entry: Decodable {
+    /// `[key, shape]` pairs in `state_dict()` order, shapes as integer lists.
+    let keys: [KeyShape]
+    let parameter_count: Int
+    let documented_parameter_count: Int
+  }
+  struct KeyShape: Decodable {
+    let key: String
+    let shape: [Int]
+    init(from decoder: Decoder) throws {
+      var container = try decoder.unkeyedContainer()
+      key = try container.decode(String.self)
+      shape = try container.decode([Int].self)
+    }
+  }
+  let torchvision: String
+  let architectures: [String: Entry]
+
+  static func load() throws -> TorchvisionStateDictionaries {
+    let data = try Data(contentsOf: fixtureURL("Torchvision/state_dicts.json"))
+    return try JSONDecoder().decode(TorchvisionStateDictionaries.self, from: data)
+  }
+}
+
+/// Asserts that `network`'s parameters and buffers are exactly torchvision's state dict of
+/// `architecture`, in order and shape, `num_batches_tracked` aside, and that its trainable
+/// parameter count is torchvision's.
+func assertMatchesTorchvisionStateDictionary(
+  _ network: some Layer, _ architecture: TorchvisionArchitecture,
+  file: StaticString = #filePath, line: UInt = #line
+) throws {
+  let all = try TorchvisionStateDictionaries.load()
+  let entry = try XCTUnwrap(
+    all.architectures[architecture.torchvisionName], file: file, line: line)
+  let expected = entry.keys.filter { !$0.key.hasSuffix(".num_batches_tracked") }
+  let actual = network.parameterShapes
+  XCTAssertEqual(actual.map(\.name), expected.map(\.key), file: file, line: line)
+  XCTAssertEqual(actual.map(\.shape), expected.map(\.shape), file: file, line: line)
+  XCTAssertEqual(
+    network.trainableParameterCount, entry.parameter_count, file: file, line: line)
+  XCTAssertEqual(
+    entry.parameter_count, entry.documented_parameter_count, file: file, line: line)
+}
+
+/// Checks the input gradient of `f(x) = ⟨network(x), w⟩` (seeded normal `w`) along directions
+/// `d`: the analytic `⟨∇f, d⟩` from one pullback against the central difference
+/// `(f(x + h·d) − f(x − h·d)) / 2h`. The directions are the gradient itself (rescaled to unit
+/// RMS) and `randomCount` standard normal tensors.
+///
+/// A ReLU network is piecewise linear with very many pieces, and `f` is computed in Float, so
+/// the difference quotient is exact only up to the kinks the step crosses (an error growing like
+/// `h`) and rounding (growing like `1/h`); at `h = 3·10⁻⁴` both stay near 1% of
+/// `s = ‖∇f‖·‖d‖/√n`, the typical size of a projection on a random direction. The tolerance is
+/// `3·10⁻²·s + 2·10⁻²·|⟨∇f, d⟩|`: a gradient wrong by more than a few percent in any direction
+/// fails.
+func assertInputGradientMatchesDirectionalDifferences(
+  _ network: some Layer, at input: Tensor, randomCount: Int = 4, step: Float = 3e-4,
+  relativeTolerance: Double = 2e-2, seed: UInt64, file: StaticString = #filePath,
+  line: UInt = #line
+) {
+  var rng = SeededGenerator(seed: seed)
+  let (output, pullback) = network.forward(input, context: ForwardContext())
+  let w = Tensor.normal(output.shape, using: &rng)
+  let gradient = pullback(w).input
+  XCTAssertEqual(gradient.shape, input.shape, file: file, line: line)
+  let gradientNorm = dot(gradient, gradient).squareRoot()
+  XCTAssertGreaterThan(gradientNorm, 0, "zero input gradient", file: file, line: line)
+  let rms = Float(gradientNorm / Double(input.count).squareRoot())
+  var directions = [gradient / rms]
+  for _ in 0..<randomCount { directions.append(Tensor.normal(input.shape, using: &rng)) }
+  for (index, direction) in directions.enumerated() {
+    let analytic = dot(gradient, direction)
+    let plus = dot(network(input + step * direction), w)
+    let minus = dot(network(input - step * direction), w)
+    let numeric = (plus - minus) / (2 * Double(step))
+    let scale = gradientNorm * dot(direction, direction).squareRoot()
+      / Double(input.count).squareRoot()
+    XCTAssertEqual(
+      numeric, analytic, accuracy: relativeTolerance * abs(analytic) + 3e-2 * scale,
+      "direction \(index)", file: file, line: line)
+  }
+}
+
+/// Checks every trainable parameter gradient of `f(θ) = ⟨network_θ(x), w⟩` at once along
+/// `directionCount` random directions `D` (each parameter's part scaled by that parameter's
+/// RMS, or 1 for an all-zero one): `Σ ⟨∂f/∂θ, D_θ⟩` against `(f(θ + hD) − f(θ − hD)) / 2h`,
+/// with the tolerance of `assertInputGradientMatchesDirectionalDifferences` (the typical size
+/// `s` is the root sum of squares of each parameter's `‖∂f/∂θ‖·‖D_θ‖/√n_θ`). Also checks that
+/// the pullback returns one gradient per trainable parameter, in state-dict order.
+func assertParameterGradientsMatchDirectionalDifferences<L: Layer>(
+  _ network: L, at input: Tensor, directionCount: Int = 3, step: Float = 3e-4,
+  relativeTolerance: Double = 2e-2, seed: UInt64, file: StaticString = #filePath,
+  line: UInt = #line
+) {
+  var rng = SeededGenerator(seed: seed)
+  let (output, pullback) = network.forward(input, context: ForwardContext())
+  let w = Tensor.normal(output.shape, using: &rng)
+  let gradients = pullback(w).parameters
+  var trainable: [(name: String, value: Tensor)] = []
+  network.visitParameters { name, kind, tensor in
+    if kind == .trainable { trainable.append((name, tensor)) }
+  }
+  XCTAssertEqual(gradients.names, trainable.map(\.name), file: file, line: line)
+  for index in 0..<directionCount {
+    var directions: [String: Tensor] = [:]
+    var analytic = 0.0
+    var scale = 0.0
+    for (name, value) in trainable {
+      let rms = Float((dot(value, value) / Double(value.count)).squareRoot())
+      let direction = Tensor.normal(value.shape, using: &rng) * (rms > 0 ? rms : 1)
+      directions[name] = direction
+      guard let gradient = gradients[name] else {
+        XCTFail("no gradient for \(name)", file: file, line: line)
+        return
+      }
+      analytic += dot(gradient, direction)
+      let typical = dot(gradient, gradient).squareRoot()
+        * dot(direction, direction).squareRoot() / Double(value.count).squareRoot()
+      scale += typical * typical
+    }
+    func f(_ sign: Float) -> Double {
+      var probe = network
+      probe.updateParameters { name, _, tensor in
+        if let direction = directions[name] { tensor = tensor + (sign * step) * direction }
+      }
+      return dot(probe(input), w)
+    }
+    let numeric = (f(1) - f(-1)) / (2 * Double(step))
+    XCTAssertEqual(
+      numeric, analytic, accuracy: relativeTolerance * abs(analytic) + 3e-2 * scale.squareRoot(),
+      "direction \(index)", file: file, line: line)
+  }
+}
+
+/// Asserts that capturing every path of `network.layerPaths` in one pass records each one's
+/// activation, and that the pullback records a gradient for every captured path the logits depend
+/// on (all but `exempt`), of the activation's shape.
+func assertEveryLayerPathIsCapturable(
+  _ network: some ClassificationNetwork, input: Tensor, exempt: Set<String> = [],
+  file: StaticString = #filePath, line: UInt = #line
+) {
+  let paths = network.layerPaths
+  XCTAssertEqual(Set(paths).count, paths.count, "duplicate paths", file: file, line: line)
+  XCTAssertTrue(paths.contains(network.featureLayer), file: file, line: line)
+  XCTAssertTrue(paths.contains(network.lastConvolutionalLayer), file: file, line: line)
+  let context = ForwardContext(capturing: Set(paths))
+  let (output, pullback) = network.forward(input, context: context)
+  _ = pullback(Tensor(shape: output.shape, repeating: 1))
+  XCTAssertEqual(
+    Set(context.activations.keys), Set(paths), "captured activations", file: file, line: line)
+  XCTAssertEqual(
+    Set(context.activationGradients.keys), Set(paths).subtracting(exempt),
+    "captured gradients", file: file, line: line)
+  for (path, gradient) in context.activationGradients {
+    XCTAssertEqual(gradient.shape, context.activations[path]?.shape, path, file: file, line: line)
+  }
+}
