@@ -120,14 +120,14 @@ struct Train: ParsableCommand {
       let object: [String: Any] = [
         "epochs": summaries.map { summary -> [String: Any] in
           [
-            "epoch": summary.epoch, "trainLoss": Double(summary.loss),
-            "trainAccuracy": Double(summary.accuracy), "seconds": summary.seconds,
+            "epoch": summary.epoch, "trainLoss": decimal(summary.loss),
+            "trainAccuracy": decimal(summary.accuracy), "seconds": summary.seconds,
             "imagesPerSecond": summary.imagesPerSecond,
-            "testLoss": Double(summary.validation?.loss ?? .nan),
-            "testAccuracy": Double(summary.validation?.accuracy ?? .nan),
+            "testLoss": summary.validation.map { decimal($0.loss) } ?? NSNull(),
+            "testAccuracy": summary.validation.map { decimal($0.accuracy) } ?? NSNull(),
           ]
         },
-        "testAccuracy": Double(final.accuracy), "testLoss": Double(final.loss),
+        "testAccuracy": decimal(final.accuracy), "testLoss": decimal(final.loss),
         "trainSeconds": totalSeconds, "imagesPerSecond": imagesPerSecond,
         "loadSeconds": loadSeconds, "trainingImages": training.count,
         "testImages": test.count, "parameters": trained.trainableParameterCount,
@@ -135,7 +135,8 @@ struct Train: ParsableCommand {
         "threads": ComputeThreads.count, "blasCore": ComputeThreads.blasCoreName,
         "output": output, "reloadedLogitsIdentical": identical,
       ]
-      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+      let data = try JSONSerialization.data(
+        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
       print(String(decoding: data, as: UTF8.self))
     } else {
       print(
@@ -196,6 +197,11 @@ struct Train: ParsableCommand {
       summary.epoch, epochs, summary.loss, 100 * summary.accuracy,
       summary.validation?.loss ?? .nan, 100 * (summary.validation?.accuracy ?? .nan),
       summary.seconds, summary.imagesPerSecond)
+  }
+
+  /// The shortest decimal that reads back as `value` (0.9002, not 0.90020000934600830).
+  private func decimal(_ value: Float) -> Double {
+    Double(value.description) ?? Double(value)
   }
 
   private func writeError(_ text: String) {
