@@ -10,4 +10,12 @@ bash "$REPO_ROOT/Scripts/setup.sh"
 require_swift
 cd "$REPO_ROOT"
 # -enable-testing keeps @testable imports working in an optimised build.
-exec swift test -c release -Xswiftc -enable-testing "$@"
+swift test -c release -Xswiftc -enable-testing "$@"
+
+# A user's project built against the library by path, then run on a real photograph.
+if [ "$#" -eq 0 ]; then
+  echo "== Examples/CustomNetwork"
+  swift build -c release --package-path Examples/CustomNetwork
+  "$(swift build -c release --package-path Examples/CustomNetwork --show-bin-path)/CustomNetwork" \
+    "$REPO_ROOT/Assets"
+fi
