@@ -14,7 +14,8 @@ import Tensor
 /// the others still run and the exit status is 1 if any failed.
 struct Classify: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Classify photographs (PNG, JPEG) or preprocessed .npy images with EfficientNet-Lite0.",
+    abstract:
+      "Classify photographs (PNG, JPEG) or preprocessed .npy images with EfficientNet-Lite0.",
     discussion: """
       Photographs are resized (shorter side 256) and centre-cropped (224) by the classifier. A \
       .npy input is a float image already at 224×224 with values in [0, 1], shaped [3, H, W] or \
@@ -49,6 +50,16 @@ struct Classify: ParsableCommand {
   @Option(help: "Threads for the numeric kernels (default: all cores).")
   var threads: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Instead of classifying, time the network on the first input: the median of this many "
+        + "runs of the forward pass and of forward + input gradient, at batch 1 and "
+        + "--batch-size, on 1 and 2 threads (or --threads).", valueName: "runs"))
+  var benchmark: Int?
+
+  @Flag(help: "With --benchmark, also time each kind of stage (convolutions, ReLU6, skips).")
+  var profile = false
+
   @Argument(help: "PNG or JPEG photographs, or .npy float images.", completion: .file())
   var inputs: [String]
 
@@ -59,6 +70,8 @@ struct Classify: ParsableCommand {
     guard top >= 1 else { throw ValidationError("--top must be at least 1.") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+    if let benchmark, benchmark < 1 { throw ValidationError("--benchmark must be at least 1.") }
+    if profile && benchmark == nil { throw ValidationError("--profile needs --benchmark.") }
     guard !inputs.isEmpty else { throw ValidationError("Give at least one input file.") }
     if Self.namedModels[model] == nil && !Self.isCheckpointPath(model) {
       throw ValidationError(
@@ -73,6 +86,7 @@ struct Classify: ParsableCommand {
 
   func run() throws {
     if let threads { ComputeThreads.set(threads) }
+    Self.keepFreedMemory()
     let loadStart = DispatchTime.now().uptimeNanoseconds
     let classifier = try Classifier.efficientNetLite0(
       weights: URL(fileURLWithPath: Self.namedModels[model] ?? model),
@@ -89,6 +103,11 @@ struct Classify: ParsableCommand {
         failures += 1
         FileHandle.standardError.write(Data("demo classify: \(error)\n".utf8))
       }
+    }
+    if let benchmark {
+      guard let first = ready.first else { throw ExitCode(1) }
+      try runBenchmark(classifier, image: first.image, runs: benchmark)
+      return
     }
     var networkMilliseconds = 0.0
     for start in stride(from: 0, to: ready.count, by: batchSize) {
@@ -115,6 +134,23 @@ struct Classify: ParsableCommand {
     if failures > 0 { throw ExitCode(1) }
   }
 
+  /// Asks glibc to keep freed memory for reuse instead of returning it to the system: without
+  /// this, every large activation is a fresh `mmap` whose pages fault in one by one (about 1,100
+  /// faults per forward and backward pass of Lite0; 5% of the forward time, 14% of forward +
+  /// gradient). A command-line process can afford to keep its peak memory.
+  /// `mallopt` lives in `<malloc.h>`, which Swift's Glibc module does not export, so it is
+  /// looked up by name; the option numbers are glibc's `M_TRIM_THRESHOLD` (−1) and `M_MMAP_MAX`
+  /// (−4). Elsewhere this does nothing.
+  static func keepFreedMemory() {
+    #if os(Linux)
+      typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+      guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+      let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
+      _ = mallopt(-4, 0)  // M_MMAP_MAX: no mmap'd chunks
+      _ = mallopt(-1, Int32.max)  // M_TRIM_THRESHOLD: never give the heap top back
+    #endif
+  }
+
   /// The `[3, 224, 224]` input in [0, 1] for the file at `path`.
   static func input(_ path: String, for classifier: Classifier) throws -> Tensor {
     let url = URL(fileURLWithPath: path)
@@ -127,10 +163,13 @@ struct Classify: ParsableCommand {
     }
     let (height, width) = classifier.inputSize
     var image = array.tensor()
-    if image.rank == 4, image.shape[0] == 1 { image = image.reshaped(to: Array(image.shape.dropFirst())) }
+    if image.rank == 4, image.shape[0] == 1 {
+      image = image.reshaped(to: Array(image.shape.dropFirst()))
+    }
     guard image.shape == [3, height, width] else {
       throw ClassifyInputError.wrongShape(
-        file: path, found: array.shape, expected: "[3, \(height), \(width)] or [1, 3, \(height), "
+        file: path, found: array.shape,
+        expected: "[3, \(height), \(width)] or [1, 3, \(height), "
           + "\(width)]")
     }
     let nonFinite = image.scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
@@ -143,7 +182,8 @@ struct Classify: ParsableCommand {
       var object: [String: Any] = [
         "file": file,
         "top": predictions.map {
-          ["index": $0.index, "label": $0.label, "probability": Double($0.probability)] as [String: Any]
+          ["index": $0.index, "label": $0.label, "probability": Double($0.probability)]
+            as [String: Any]
         },
       ]
       if logits { object["logits"] = row.map(Double.init) }

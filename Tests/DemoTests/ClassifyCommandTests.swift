@@ -53,7 +53,8 @@ final class ClassifyCommandTests: XCTestCase {
     let errorData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Run(
-      status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+      status: process.terminationStatus,
+      standardOutput: String(decoding: outputData, as: UTF8.self),
       standardError: String(decoding: errorData, as: UTF8.self))
   }
 
@@ -129,7 +130,8 @@ final class ClassifyCommandTests: XCTestCase {
     ])
 
     XCTAssertEqual(run.status, 1)
-    XCTAssertEqual(try rows(run).map(\.file), ["Assets/images/coffee.png", "Tests/Fixtures/Lite0/horse.png"])
+    XCTAssertEqual(
+      try rows(run).map(\.file), ["Assets/images/coffee.png", "Tests/Fixtures/Lite0/horse.png"])
     let errors = run.standardError.split(separator: "\n")
     XCTAssertEqual(errors.count, 4, run.standardError)
     for (line, name) in zip(errors, [text.path, wrongShape.path, missing, integers.path]) {

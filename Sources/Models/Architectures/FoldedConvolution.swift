@@ -190,12 +190,31 @@ public struct FoldedConvolution: Layer {
           }
           ComputeThreads.parallelFor((count + chunk - 1) / chunk) { task in
             let start = task * chunk
-            let end = Swift.min(start + chunk, count)
-            for i in start..<end { dz[i] = y[i] > 0 && y[i] < 6 ? dy[i] : 0 }
+            maskRun(dy + start, y + start, dz + start, Swift.min(chunk, count - start))
           }
         }
       }
     }
+  }
+
+  private static func maskRun(
+    _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
+    _ count: Int
+  ) {
+    let lanes = 16
+    let vectorCount = count / lanes
+    let (dyRaw, yRaw, dzRaw) = (
+      UnsafeRawPointer(dy), UnsafeRawPointer(y), UnsafeMutableRawPointer(dz)
+    )
+    let (zero, six) = (SIMD16<Float>(repeating: 0), SIMD16<Float>(repeating: 6))
+    for v in 0..<vectorCount {
+      let offset = v * lanes * MemoryLayout<Float>.stride
+      let value = yRaw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+      var gradient = dyRaw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+      gradient.replace(with: zero, where: .!((value .> zero) .& (value .< six)))
+      dzRaw.storeBytes(of: gradient, toByteOffset: offset, as: SIMD16<Float>.self)
+    }
+    for i in (vectorCount * lanes)..<count { dz[i] = y[i] > 0 && y[i] < 6 ? dy[i] : 0 }
   }
 
   /// The gradients of the unfolded convolution and batch norm from those of the folded
