@@ -180,6 +180,7 @@ final class EfficientNetLiteTests: XCTestCase {
 
   // MARK: Agreement with onnxruntime
 
+  /// Measured: at most 6e-6 apart (logits of magnitude up to about 20); checked to 1e-4.
   func testLogitsMatchOnnxRuntimeOnEveryBundledPhotograph() throws {
     let golden = try golden()
     let classifier = try classifier()
@@ -192,7 +193,7 @@ final class EfficientNetLiteTests: XCTestCase {
     for (row, image) in golden.images.enumerated() {
       let expected = try NumPyArray.read(contentsOf: fixtureURL("Lite0/\(image.name).npy"))
       assertAllClose(
-        logits[index: row], expected.tensor(), absoluteTolerance: 1e-3, relativeTolerance: 0,
+        logits[index: row], expected.tensor(), absoluteTolerance: 1e-4, relativeTolerance: 0,
         image.name)
       XCTAssertEqual(top[row], image.top5.map(\.index), image.name)
     }
