@@ -59,8 +59,10 @@ final class SmallCNNTests: XCTestCase {
       network, images, golden.labels, mode: .inference)
 
     assertAllClose(logits, golden.logits.tensor, absoluteTolerance: 1e-5, relativeTolerance: 1e-5)
-    XCTAssertEqual(loss(network, images, golden.labels, mode: .inference), golden.loss, accuracy: 1e-5)
-    assertAllClose(imageGradient, golden.imageGradient.tensor, absoluteTolerance: 1e-6, relativeTolerance: 1e-4)
+    XCTAssertEqual(
+      loss(network, images, golden.labels, mode: .inference), golden.loss, accuracy: 1e-5)
+    assertAllClose(
+      imageGradient, golden.imageGradient.tensor, absoluteTolerance: 1e-6, relativeTolerance: 1e-4)
     XCTAssertEqual(Set(parameterGradients.names), Set(golden.parameterGradients.keys))
     for (name, expected) in golden.parameterGradients {
       assertAllClose(
@@ -113,8 +115,10 @@ final class SmallCNNTests: XCTestCase {
 
     XCTAssertEqual(
       analytic.parameters.names,
-      ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
-       "fc2.weight", "fc2.bias"])
+      [
+        "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
+        "fc2.weight", "fc2.bias",
+      ])
     var (compared, total) = (0, 0)
     for (name, value) in network.namedTensors() {
       compared += assertGradientMatchesAwayFromKinks(
@@ -167,13 +171,17 @@ final class SmallCNNTests: XCTestCase {
 
     let shapes = network.parameterShapes
 
-    XCTAssertEqual(shapes.map(\.name), [
-      "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
-      "fc2.weight", "fc2.bias",
-    ])
-    XCTAssertEqual(shapes.map(\.shape), [
-      [32, 1, 3, 3], [32], [64, 32, 3, 3], [64], [128, 3136], [128], [10, 128], [10],
-    ])
+    XCTAssertEqual(
+      shapes.map(\.name),
+      [
+        "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias",
+        "fc2.weight", "fc2.bias",
+      ])
+    XCTAssertEqual(
+      shapes.map(\.shape),
+      [
+        [32, 1, 3, 3], [32], [64, 32, 3, 3], [64], [128, 3136], [128], [10, 128], [10],
+      ])
     XCTAssertEqual(network.trainableParameterCount, 421_642)
     XCTAssertEqual(network(Tensor(zeros: [3, 1, 28, 28])).shape, [3, 10])
   }

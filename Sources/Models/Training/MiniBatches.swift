@@ -56,8 +56,7 @@ public struct MiniBatches: Sequence, Sendable {
       dropsLastPartialBatch: dropsLastPartialBatch)
   }
 
-  private init(_ dataset: ImageDataset, batchSize: Int, order: [Int], dropsLastPartialBatch: Bool)
-  {
+  private init(_ dataset: ImageDataset, batchSize: Int, order: [Int], dropsLastPartialBatch: Bool) {
     precondition(batchSize >= 1, "A batch size must be at least 1, not \(batchSize).")
     self.dataset = dataset
     self.batchSize = batchSize

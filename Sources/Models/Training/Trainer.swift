@@ -138,7 +138,8 @@ extension Layer {
     var (lossSum, correct) = (0.0, 0)
     for batch in MiniBatches(dataset, batchSize: batchSize) {
       let logits = self(batch.images)
-      lossSum += Double(loss.loss(logits: logits, labels: batch.labels)) * Double(batch.labels.count)
+      lossSum +=
+        Double(loss.loss(logits: logits, labels: batch.labels)) * Double(batch.labels.count)
       let predictions = logits.argmax(alongAxis: 1).scalars
       correct += zip(predictions, batch.labels).reduce(0) { $0 + (Int($1.0) == $1.1 ? 1 : 0) }
     }

@@ -26,7 +26,8 @@ final class FashionMNISTTests: XCTestCase {
     // numpy: x[0, 14, 10:18] = [0 0 98 136 110 109 110 162]; x[0].sum() = 33456
     let row = (10..<18).map { test.images[0, 0, 14, $0] }
     XCTAssertEqual(row, [0, 0, 98, 136, 110, 109, 110, 162].map { Float($0) / 255 })
-    XCTAssertEqual(Double(test.images.selecting(axis: 0, index: 0).sum()), 33456 / 255, accuracy: 1e-3)
+    XCTAssertEqual(
+      Double(test.images.selecting(axis: 0, index: 0).sum()), 33456 / 255, accuracy: 1e-3)
   }
 
   func testTrainSplitHoldsSixtyThousandImagesWithSixThousandPerClass() throws {
@@ -51,8 +52,12 @@ final class FashionMNISTTests: XCTestCase {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
     let names = FashionMNIST.Split.test.fileNames
-    try images.map { try storedGzip(Array($0)).write(to: directory.appendingPathComponent(names.images)) }
-    try labels.map { try storedGzip(Array($0)).write(to: directory.appendingPathComponent(names.labels)) }
+    try images.map {
+      try storedGzip(Array($0)).write(to: directory.appendingPathComponent(names.images))
+    }
+    try labels.map {
+      try storedGzip(Array($0)).write(to: directory.appendingPathComponent(names.labels))
+    }
     return directory
   }
 
@@ -85,33 +90,35 @@ final class FashionMNISTTests: XCTestCase {
     }
   }
 
-  func testCountMismatchLabelOutOfRangeAndWrongSideAreTypedErrors() throws {
-    let cases: [(Data, Data, (DatasetError) -> Bool)] = [
-      (images(3), labels([1, 2]), {
-        if case .countMismatch(_, 3, _, 2) = $0 { return true } else { return false }
-      }),
-      (images(2), labels([1, 10]), {
-        if case .labelOutOfRange(_, 1, 10, 10) = $0 { return true } else { return false }
-      }),
-      (images(2, side: 27), labels([1, 2]), {
-        if case .unexpectedDimensions(let file, _, [2, 27, 27]) = $0 {
-          return file.hasSuffix("t10k-images-idx3-ubyte.gz")
-        }
-        return false
-      }),
-      (images(2), idxBytes(type: 0x08, dimensions: [2, 1], payload: [1, 2]), {
-        if case .unexpectedDimensions(let file, "[N]", [2, 1]) = $0 {
-          return file.hasSuffix("t10k-labels-idx1-ubyte.gz")
-        }
-        return false
-      }),
-    ]
-    for (index, (imageData, labelData, matches)) in cases.enumerated() {
-      let directory = try folder(images: imageData, labels: labelData)
-      XCTAssertThrowsError(try FashionMNIST.load(.test, from: directory), "case \(index)") { error in
-        guard let error = error as? DatasetError else { return XCTFail("\(error)") }
-        XCTAssertTrue(matches(error), "case \(index): \(error)")
-      }
+  /// Writes a folder from `images` and `labels` and asserts that loading it throws the error
+  /// `expected` builds from the paths of the images and labels files.
+  private func assertLoadingFails(
+    images: Data, labels: Data, _ expected: (_ images: String, _ labels: String) -> DatasetError,
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    let directory = try folder(images: images, labels: labels)
+    let names = FashionMNIST.Split.test.fileNames
+    let imagesPath = directory.appendingPathComponent(names.images).path
+    let labelsPath = directory.appendingPathComponent(names.labels).path
+
+    XCTAssertThrowsError(try FashionMNIST.load(.test, from: directory), file: file, line: line) {
+      XCTAssertEqual($0 as? DatasetError, expected(imagesPath, labelsPath), file: file, line: line)
+    }
+  }
+
+  func testCountMismatchLabelOutOfRangeAndWrongExtentsAreTypedErrorsNamingTheFile() throws {
+    try assertLoadingFails(images: images(3), labels: labels([1, 2])) { images, labels in
+      .countMismatch(imagesFile: images, imageCount: 3, labelsFile: labels, labelCount: 2)
+    }
+    try assertLoadingFails(images: images(2), labels: labels([1, 10])) { _, labels in
+      .labelOutOfRange(file: labels, index: 1, label: 10, classCount: 10)
+    }
+    try assertLoadingFails(images: images(2, side: 27), labels: labels([1, 2])) { images, _ in
+      .unexpectedDimensions(file: images, expected: "[N, 28, 28]", found: [2, 27, 27])
+    }
+    let matrix = idxBytes(type: 0x08, dimensions: [2, 1], payload: [1, 2])
+    try assertLoadingFails(images: images(2), labels: matrix) { _, labels in
+      .unexpectedDimensions(file: labels, expected: "[N]", found: [2, 1])
     }
   }
 

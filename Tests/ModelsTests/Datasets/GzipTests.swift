@@ -73,7 +73,9 @@ final class GzipTests: XCTestCase {
   func testImplausibleDeclaredLengthIsRefusedBeforeInflating() {
     var data = storedGzip(raw)
     // 0x7fff_ffff bytes from a 40-byte body: more than deflate's 1032:1 can give.
-    for (k, byte) in [0xff, 0xff, 0xff, 0x7f].enumerated() { data[data.count - 4 + k] = UInt8(byte) }
+    for (k, byte) in [0xff, 0xff, 0xff, 0x7f].enumerated() {
+      data[data.count - 4 + k] = UInt8(byte)
+    }
 
     guard case .corruptGzip(_, let reason) = gzipError(data, limit: Int.max) else {
       return XCTFail("expected corruptGzip")

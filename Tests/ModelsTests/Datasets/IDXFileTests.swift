@@ -64,7 +64,8 @@ final class IDXFileTests: XCTestCase {
         return error as? IDXFileError
       }
     }
-    XCTAssertEqual(error([1, 0, 8, 1, 0, 0, 0, 0]), .badMagic(file: "bad.idx", found: [1, 0, 8, 1]))
+    XCTAssertEqual(
+      error([1, 0, 8, 1, 0, 0, 0, 0]), .badMagic(file: "bad.idx", found: [1, 0, 8, 1]))
     XCTAssertEqual(error([0, 0, 7, 1, 0, 0, 0, 0]), .unsupportedDataType(file: "bad.idx", code: 7))
     XCTAssertEqual(error([0, 0]), .truncatedHeader(file: "bad.idx", needed: 4, available: 2))
     XCTAssertEqual(

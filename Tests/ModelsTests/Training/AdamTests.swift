@@ -41,6 +41,7 @@ final class AdamTests: XCTestCase {
 
     optimizer.update(&layer, along: ParameterGradients(["weight": Tensor(zeros: [1, 2])]))
 
-    assertAllClose(layer.weight, Tensor(shape: [1, 2], scalars: [1.9, -3.8]), absoluteTolerance: 1e-6)
+    assertAllClose(
+      layer.weight, Tensor(shape: [1, 2], scalars: [1.9, -3.8]), absoluteTolerance: 1e-6)
   }
 }

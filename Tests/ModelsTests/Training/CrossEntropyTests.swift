@@ -23,7 +23,8 @@ final class CrossEntropyTests: XCTestCase {
       let (value, gradient) = loss.lossAndGradient(
         logits: fixture.logits.tensor, labels: fixture.labels)
 
-      XCTAssertEqual(Double(value), fixture.loss, accuracy: 1e-5 * max(1, fixture.loss), fixture.name)
+      XCTAssertEqual(
+        Double(value), fixture.loss, accuracy: 1e-5 * max(1, fixture.loss), fixture.name)
       assertAllClose(
         gradient, fixture.gradient.tensor, absoluteTolerance: 1e-6, relativeTolerance: 1e-4,
         fixture.name)

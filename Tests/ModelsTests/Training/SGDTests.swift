@@ -94,7 +94,8 @@ final class SGDTests: XCTestCase {
     let before = network.stateDictionary()
     var optimizer = SGD(learningRate: 1, weightDecay: 0.5)
 
-    optimizer.update(&network, along: ParameterGradients(["0.weight": Tensor(zeros: [2, 1, 1, 1])]))
+    optimizer.update(
+      &network, along: ParameterGradients(["0.weight": Tensor(zeros: [2, 1, 1, 1])]))
 
     let after = network.stateDictionary()
     XCTAssertNotEqual(after["0.weight"], before["0.weight"])  // decayed by λ·p

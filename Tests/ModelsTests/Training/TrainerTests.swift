@@ -63,7 +63,8 @@ final class TrainerTests: XCTestCase {
       classNames: ["0", "1", "2", "3", "4"])
     let network = SmallCNN(
       imageSize: (8, 8), classCount: 5, channels: (2, 3), hiddenUnits: 4, using: &rng)
-    var trainer = Trainer(network: network, optimizer: SGD(learningRate: 0.01), batchSize: 4, seed: 4)
+    var trainer = Trainer(
+      network: network, optimizer: SGD(learningRate: 0.01), batchSize: 4, seed: 4)
     var reports: [TrainingProgress] = []
 
     let summary = trainer.trainEpoch(on: data, epochCount: 3) { reports.append($0) }
@@ -84,7 +85,9 @@ final class TrainerTests: XCTestCase {
   func testEvaluationCountsTheLargestLogitAndAveragesTheLoss() {
     // The network passes two pixels through as logits; labels agree with the larger one for 2
     // of 3 images.
-    let network = Sequential([Flatten(), Linear(weight: Tensor(shape: [2, 2], scalars: [1, 0, 0, 1]))])
+    let network = Sequential([
+      Flatten(), Linear(weight: Tensor(shape: [2, 2], scalars: [1, 0, 0, 1])),
+    ])
     let data = ImageDataset(
       images: Tensor(shape: [3, 1, 1, 2], scalars: [0, 1, 2, 0, 0, 0]), labels: [1, 0, 1],
       classNames: ["x", "y"])
