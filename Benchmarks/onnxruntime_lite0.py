@@ -52,7 +52,10 @@ def main():
                 wall.append((time.perf_counter() - start) * 1e3)
                 cpu.append((time.process_time() - start_cpu) * 1e3)
             median, median_cpu = statistics.median(wall), statistics.median(cpu)
-            print(f"{threads:7d}  {batch:5d}  {median:7.2f} / {median_cpu:7.2f}  {median / batch:9.2f}")
+            print(
+                f"{threads:7d}  {batch:5d}  {median:7.2f} / {median_cpu:7.2f}"
+                f"  {median / batch:9.2f}"
+            )
 
 
 if __name__ == "__main__":

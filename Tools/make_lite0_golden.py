@@ -192,7 +192,8 @@ def block_specs():
     specs = []
     for repeats, kernel, stride, expansion, cin, cout in STAGES:
         for r in range(repeats):
-            specs.append((cin if r == 0 else cout, cout, kernel, stride if r == 0 else 1, expansion))
+            first = r == 0
+            specs.append((cin if first else cout, cout, kernel, stride if first else 1, expansion))
     return specs
 
 
@@ -239,8 +240,11 @@ class GraphBuilder:
 
     def batch_norm(self, x, key):
         out = self.name(key)
-        inputs = [self.weight(f"{key}.{p}") for p in ("weight", "bias", "running_mean", "running_var")]
-        self.nodes.append(helper.make_node("BatchNormalization", [x] + inputs, [out], epsilon=EPSILON))
+        names = ("weight", "bias", "running_mean", "running_var")
+        inputs = [self.weight(f"{key}.{p}") for p in names]
+        self.nodes.append(
+            helper.make_node("BatchNormalization", [x] + inputs, [out], epsilon=EPSILON)
+        )
         return out
 
     def relu6(self, x):
@@ -325,7 +329,10 @@ def load_rgb(path):
 
 
 def preprocess(image):
-    """Shorter side to 256 (Pillow BILINEAR), centre crop 224; returns (crop, resized size, offsets)."""
+    """Shorter side to 256 (Pillow BILINEAR), centre crop 224.
+
+    Returns the crop, the resized (height, width) and the crop's (top, left).
+    """
     width, height = image.size
     short, long = min(width, height), max(width, height)
     new_long = int(RESIZE * long / short)
@@ -333,7 +340,8 @@ def preprocess(image):
     resized = image.resize(size, Image.BILINEAR)
     top = int(round((resized.height - CROP) / 2))
     left = int(round((resized.width - CROP) / 2))
-    return resized.crop((left, top, left + CROP, top + CROP)), (resized.height, resized.width), (top, left)
+    crop = resized.crop((left, top, left + CROP, top + CROP))
+    return crop, (resized.height, resized.width), (top, left)
 
 
 def normalized(crop):
@@ -383,7 +391,8 @@ def jax_logits_function(weights):
             h = x
             if expansion != 1:
                 h = relu6(bn(conv(h, f"{prefix}._expand_conv", 1), f"{prefix}._bn0"))
-            h = relu6(bn(conv(h, f"{prefix}._depthwise_conv", stride, cin * expansion), f"{prefix}._bn1"))
+            h = conv(h, f"{prefix}._depthwise_conv", stride, cin * expansion)
+            h = relu6(bn(h, f"{prefix}._bn1"))
             h = bn(conv(h, f"{prefix}._project_conv", 1), f"{prefix}._bn2")
             x = h + x if stride == 1 and cin == cout else h
         x = relu6(bn(conv(x, "_conv_head", 1), "_bn1"))
