@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up, then the demo on the bundled photographs (release build).
 #
-# Usage: bash Scripts/run-demo.sh              decodes every photograph in Assets/images/
+# Usage: bash Scripts/run-demo.sh              decodes and classifies every photograph in Assets/images/
 #        bash Scripts/run-demo.sh ARGS...      runs `demo ARGS...` instead
 set -euo pipefail
 # shellcheck source=Scripts/common.sh
@@ -13,4 +13,10 @@ cd "$REPO_ROOT"
 if (($# > 0)); then
   exec swift run -c release demo "$@"
 fi
-exec swift run -c release demo images Assets/images/*
+swift build -c release --product demo
+demo="$(swift build -c release --show-bin-path)/demo"
+echo "== demo images Assets/images/*"
+"$demo" images Assets/images/*
+echo
+echo "== demo classify --top 3 Assets/images/*   (EfficientNet-Lite0, ImageNet weights)"
+"$demo" classify --top 3 Assets/images/*
