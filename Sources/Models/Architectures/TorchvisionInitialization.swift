@@ -17,9 +17,10 @@ import Tensor
 ///   `b = 1/√fanIn` for both weight and bias (AlexNet, ResNet's `fc`).
 ///
 /// Large tensors (VGG's 102-million-weight `classifier.0`) are drawn in parallel: the caller's
-/// generator gives one seed, and chunk `k` of 2¹⁶ elements draws from
-/// `SeededGenerator(seed: seed ^ k·0x9E3779B97F4A7C15)`, so the values depend only on the caller's
-/// generator state, never on the thread count.
+/// generator gives one seed, and chunk `k` of 2¹⁶ elements draws from its own SplitMix64 stream
+/// seeded with `seed ^ k·0xD1B54A32D192ED03`, so the values depend only on the caller's generator
+/// state, never on the thread count. (SplitMix64 inlines into the fill loop; drawing VGG-16 takes
+/// about 0.4 s on two cores instead of 1.5 s through `SeededGenerator`'s calls.)
 enum TorchvisionInitialization {
   /// Elements per independently seeded chunk.
   static let chunkSize = 1 << 16
@@ -88,7 +89,7 @@ enum TorchvisionInitialization {
   /// its own generator derived from one draw of `rng`.
   private static func fill(
     _ shape: [Int], using rng: inout some RandomNumberGenerator,
-    _ body: (UnsafeMutableBufferPointer<Float>, inout SeededGenerator) -> Void
+    _ body: (UnsafeMutableBufferPointer<Float>, inout ChunkGenerator) -> Void
   ) -> Tensor {
     let seed = rng.next()
     let count = shape.reduce(1, *)
@@ -96,14 +97,29 @@ enum TorchvisionInitialization {
     return Tensor(shape: shape) { buffer in
       let box = UncheckedBuffer(buffer)
       ComputeThreads.parallelFor(chunks) { k in
-        var generator = SeededGenerator(
-          seed: seed ^ (UInt64(k) &* 0x9E37_79B9_7F4A_7C15))
+        var generator = ChunkGenerator(seed: seed ^ (UInt64(k) &* 0xD1B5_4A32_D192_ED03))
         let start = k * chunkSize
         body(
           UnsafeMutableBufferPointer(rebasing: box.buffer[start..<min(start + chunkSize, count)]),
           &generator)
       }
     }
+  }
+}
+
+/// SplitMix64 (Steele, Lea and Flood, OOPSLA 2014): one chunk's stream of the parallel fills.
+struct ChunkGenerator: RandomNumberGenerator {
+  private var state: UInt64
+
+  init(seed: UInt64) { state = seed }
+
+  @inline(__always)
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 }
 
