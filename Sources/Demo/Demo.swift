@@ -7,5 +7,5 @@ struct Demo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
     abstract: "Run, explain and attack ImageNet classifiers on the CPU.",
-    subcommands: [Images.self, Bench.self, Train.self, Classify.self])
+    subcommands: [Images.self, Bench.self, Train.self, Classify.self, BenchModel.self])
 }

@@ -76,8 +76,9 @@ public struct AlexNet: ClassificationNetwork {
       + ["classifier"] + descendantPaths(of: classifier).map { "classifier.\($0)" }
   }
 
+  /// The logits, with each ReLU applied in place on its layer's output (see `FusedInference`).
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    classifier(Flatten()(avgpool(features(input))))
+    FusedInference.run(classifier, Flatten()(avgpool(FusedInference.run(features, input))))
   }
 
   /// The logits and a pullback to the input and every parameter.

@@ -60,8 +60,20 @@ extension MobileNetV2 {
 
     var childPaths: [String] { ["conv"] + descendantPaths(of: conv).map { "conv.\($0)" } }
 
+    /// The output, with each batch norm, ReLU6 and the residual sum fused into the pass after
+    /// its convolution (see `FusedInference`).
     public func callAsFunction(_ input: Tensor) -> Tensor {
-      usesResidual ? input + conv(input) : conv(input)
+      let layers = conv.layers
+      guard usesResidual, layers.count >= 2,
+        let projection = layers[layers.count - 2].layer as? Conv2D,
+        let batchNorm = layers[layers.count - 1].layer as? BatchNorm2D
+      else {
+        let branch = FusedInference.run(conv, input)
+        return usesResidual ? input + branch : branch
+      }
+      var out = projection(FusedInference.run(Sequential(Array(layers.dropLast(2))), input))
+      FusedInference.apply(batchNorm, .identity, adding: input, to: &out)
+      return out
     }
 
     /// The output and a pullback; with the shortcut, the output gradient also reaches the input

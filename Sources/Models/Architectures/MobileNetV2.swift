@@ -85,8 +85,10 @@ public struct MobileNetV2: ClassificationNetwork {
       + ["classifier"] + descendantPaths(of: classifier).map { "classifier.\($0)" }
   }
 
+  /// The logits, with each convolution's batch norm and ReLU6 (and each block's residual sum)
+  /// fused into one in-place pass (see `FusedInference`).
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    classifier(avgpool(features(input)))
+    FusedInference.run(classifier, avgpool(FusedInference.run(features, input)))
   }
 
   /// The logits and a pullback to the input and every parameter.

@@ -63,12 +63,17 @@ extension ResNet {
       ["conv1", "bn1", "conv2", "bn2", "conv3", "bn3"] + ResNet.shortcutPaths(downsample)
     }
 
+    /// The output, with each batch norm, ReLU and the residual sum fused into the pass after
+    /// its convolution (see `FusedInference`).
     public func callAsFunction(_ input: Tensor) -> Tensor {
-      var out = relu(bn1(conv1(input)))
-      out = relu(bn2(conv2(out)))
-      out = bn3(conv3(out))
-      out += downsample.map { $0(input) } ?? input
-      return relu(out)
+      var out = conv1(input)
+      FusedInference.apply(bn1, .relu, to: &out)
+      out = conv2(out)
+      FusedInference.apply(bn2, .relu, to: &out)
+      out = conv3(out)
+      let identity = downsample.map { FusedInference.run($0, input) } ?? input
+      FusedInference.apply(bn3, .relu, adding: identity, to: &out)
+      return out
     }
 
     /// The output and a pullback through both branches.

@@ -157,9 +157,13 @@ public struct ResNet: ClassificationNetwork {
     [("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4)]
   }
 
+  /// The logits, with each convolution's batch norm, ReLU and residual sum fused into one
+  /// in-place pass (see `FusedInference`).
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    var x = maxpool(relu(bn1(conv1(input))))
-    for (_, stage) in stages { x = stage(x) }
+    var x = conv1(input)
+    FusedInference.apply(bn1, .relu, to: &x)
+    x = maxpool(x)
+    for (_, stage) in stages { x = FusedInference.run(stage, x) }
     return fc(Flatten()(avgpool(x)))
   }
 

@@ -57,9 +57,15 @@ extension SqueezeNet {
       ]
     }
 
+    /// The output, with each ReLU applied in place on its convolution's output.
     public func callAsFunction(_ input: Tensor) -> Tensor {
-      let squeezed = relu(squeeze(input))
-      return Tensor.concatenate([relu(expand1x1(squeezed)), relu(expand3x3(squeezed))], axis: 1)
+      var squeezed = squeeze(input)
+      FusedInference.apply(nil, .relu, to: &squeezed)
+      var left = expand1x1(squeezed)
+      FusedInference.apply(nil, .relu, to: &left)
+      var right = expand3x3(squeezed)
+      FusedInference.apply(nil, .relu, to: &right)
+      return Tensor.concatenate([left, right], axis: 1)
     }
 
     /// The output and a pullback that splits `∂L/∂y` between the two expand branches and adds

@@ -103,8 +103,9 @@ public struct SqueezeNet: ClassificationNetwork {
       + ["classifier"] + descendantPaths(of: classifier).map { "classifier.\($0)" }
   }
 
+  /// The logits, with each ReLU applied in place on its convolution's output.
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    Flatten()(classifier(features(input)))
+    Flatten()(FusedInference.run(classifier, FusedInference.run(features, input)))
   }
 
   /// The logits and a pullback to the input and every parameter; records the `avgpool` tap

@@ -158,8 +158,10 @@ public struct VGG: ClassificationNetwork {
       + ["classifier"] + descendantPaths(of: classifier).map { "classifier.\($0)" }
   }
 
+  /// The logits, with each convolution's batch norm and ReLU fused into one in-place pass (see
+  /// `FusedInference`).
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    classifier(Flatten()(avgpool(features(input))))
+    FusedInference.run(classifier, Flatten()(avgpool(FusedInference.run(features, input))))
   }
 
   /// The logits and a pullback to the input and every parameter.
