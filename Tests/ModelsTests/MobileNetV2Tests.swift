@@ -21,7 +21,9 @@ final class MobileNetV2Tests: XCTestCase {
     var rng = SeededGenerator(seed: 1)
     let network = MobileNetV2(classCount: 10, using: &rng)
     XCTAssertEqual(network.features.count, 19)
-    let blocks = (1...17).compactMap { network.features[String($0)] as? MobileNetV2.InvertedResidual }
+    let blocks = (1...17).compactMap {
+      network.features[String($0)] as? MobileNetV2.InvertedResidual
+    }
     XCTAssertEqual(blocks.count, 17)
     // Residual where stride 1 and the width repeats: the 2nd+ repeat of every group but the first.
     XCTAssertEqual(
@@ -29,7 +31,8 @@ final class MobileNetV2Tests: XCTestCase {
       [3, 5, 6, 8, 9, 10, 12, 13, 15, 16])
     XCTAssertEqual(blocks[0].conv.count, 3, "expansion 1: depthwise block, projection, batch norm")
     XCTAssertEqual(blocks[1].conv.count, 4)
-    let shapes = Dictionary(uniqueKeysWithValues: network.parameterShapes.map { ($0.name, $0.shape) })
+    let shapes = Dictionary(
+      uniqueKeysWithValues: network.parameterShapes.map { ($0.name, $0.shape) })
     XCTAssertEqual(shapes["features.1.conv.0.0.weight"], [32, 1, 3, 3])
     XCTAssertEqual(shapes["features.2.conv.1.0.weight"], [96, 1, 3, 3])
     XCTAssertEqual(shapes["features.17.conv.2.weight"], [320, 960, 1, 1])

@@ -51,7 +51,8 @@ final class ResNetTests: XCTestCase {
   func testResNet50StagesHaveBottleneckShapesAndOnlyFirstBlocksProject() {
     var rng = SeededGenerator(seed: 2)
     let network = ResNet.resnet50(classCount: 10, using: &rng)
-    let shapes = Dictionary(uniqueKeysWithValues: network.parameterShapes.map { ($0.name, $0.shape) })
+    let shapes = Dictionary(
+      uniqueKeysWithValues: network.parameterShapes.map { ($0.name, $0.shape) })
     XCTAssertEqual(shapes["layer1.0.downsample.0.weight"], [256, 64, 1, 1])
     XCTAssertEqual(shapes["layer3.0.conv2.weight"], [256, 256, 3, 3])
     XCTAssertEqual(shapes["layer4.2.conv3.weight"], [2048, 512, 1, 1])

@@ -44,7 +44,8 @@ final class SqueezeNetTests: XCTestCase {
         "features.3.squeeze.bias", "features.3.expand1x1.weight", "features.3.expand1x1.bias",
         "features.3.expand3x3.weight", "features.3.expand3x3.bias",
       ])
-    XCTAssertEqual(network.parameterShapes.suffix(2).map(\.name), ["classifier.1.weight", "classifier.1.bias"])
+    XCTAssertEqual(
+      network.parameterShapes.suffix(2).map(\.name), ["classifier.1.weight", "classifier.1.bias"])
   }
 
   // MARK: Gradients and capture

@@ -15,7 +15,8 @@ final class TorchvisionArchitectureTests: XCTestCase {
         "squeezenet1_0", "squeezenet1_1", "alexnet",
       ])
     for architecture in TorchvisionArchitecture.allCases {
-      XCTAssertEqual(TorchvisionArchitecture(torchvisionName: architecture.torchvisionName), architecture)
+      XCTAssertEqual(
+        TorchvisionArchitecture(torchvisionName: architecture.torchvisionName), architecture)
     }
     XCTAssertNil(TorchvisionArchitecture(torchvisionName: "resnet200"))
   }
@@ -25,12 +26,12 @@ final class TorchvisionArchitectureTests: XCTestCase {
     XCTAssertEqual(
       Set(all.architectures.keys), Set(TorchvisionArchitecture.allCases.map(\.torchvisionName)))
     // torchvision's `meta["num_params"]`, quoted in its documentation.
-    XCTAssertEqual(all.architectures["resnet18"]?.parameter_count, 11_689_512)
-    XCTAssertEqual(all.architectures["resnet50"]?.parameter_count, 25_557_032)
-    XCTAssertEqual(all.architectures["vgg16"]?.parameter_count, 138_357_544)
-    XCTAssertEqual(all.architectures["mobilenet_v2"]?.parameter_count, 3_504_872)
-    XCTAssertEqual(all.architectures["squeezenet1_1"]?.parameter_count, 1_235_496)
-    XCTAssertEqual(all.architectures["alexnet"]?.parameter_count, 61_100_840)
+    XCTAssertEqual(all.architectures["resnet18"]?.parameterCount, 11_689_512)
+    XCTAssertEqual(all.architectures["resnet50"]?.parameterCount, 25_557_032)
+    XCTAssertEqual(all.architectures["vgg16"]?.parameterCount, 138_357_544)
+    XCTAssertEqual(all.architectures["mobilenet_v2"]?.parameterCount, 3_504_872)
+    XCTAssertEqual(all.architectures["squeezenet1_1"]?.parameterCount, 1_235_496)
+    XCTAssertEqual(all.architectures["alexnet"]?.parameterCount, 61_100_840)
   }
 
   func testMakeNetworkBuildsTheNamedFamilyWithTheRequestedClassCount() {
@@ -115,7 +116,8 @@ final class TorchvisionArchitectureTests: XCTestCase {
   }
 
   func testTorchvisionClassifierWithoutWeightsIsTheSeededRandomNetwork() throws {
-    let classifier = try Classifier.torchvision(.squeezeNet1_1, weights: nil, classCount: 4, seed: 5)
+    let classifier = try Classifier.torchvision(
+      .squeezeNet1_1, weights: nil, classCount: 4, seed: 5)
     var rng = SeededGenerator(seed: 5)
     let network = SqueezeNet.squeezeNet1_1(classCount: 4, using: &rng)
     XCTAssertEqual(classifier.classNames, ["class 0", "class 1", "class 2", "class 3"])
@@ -202,7 +204,8 @@ final class TorchvisionArchitectureTests: XCTestCase {
 
   private func temporaryURL(_ name: String) -> URL {
     let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("TorchvisionArchitectureTests-\(ProcessInfo.processInfo.processIdentifier)")
+      .appendingPathComponent(
+        "TorchvisionArchitectureTests-\(ProcessInfo.processInfo.processIdentifier)")
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return directory.appendingPathComponent(name)
   }

@@ -133,11 +133,18 @@ struct TorchvisionGoldenManifest: Decodable {
   struct Entry: Decodable {
     let name: String
     let architecture: String
-    let input_shape: [Int]
+    let inputShape: [Int]
     let seed: UInt64
-    let class_count: Int
+    let classCount: Int
     let logits: String
-    let logit_shape: [Int]
+    let logitShape: [Int]
+
+    enum CodingKeys: String, CodingKey {
+      case name, architecture, seed, logits
+      case inputShape = "input_shape"
+      case classCount = "class_count"
+      case logitShape = "logit_shape"
+    }
   }
   let onnxruntime: String
   let cases: [Entry]
@@ -158,7 +165,11 @@ func torchvisionFixtureTensor(_ name: String, shape: [Int]) throws -> Tensor {
       userInfo: [NSLocalizedDescriptionKey: "\(name): \(data.count) bytes, expected \(4 * count)"])
   }
   let values = data.withUnsafeBytes { raw in
-    (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+    (0..<count).map {
+      Float(
+        bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))
+      )
+    }
   }
   return Tensor(shape: shape, scalars: values)
 }
@@ -184,10 +195,11 @@ func assertMatchesTorchvisionReference(
   XCTAssertEqual(
     entry.architecture, referenceCase.architecture.torchvisionName, "stale fixture", file: file,
     line: line)
-  XCTAssertEqual(entry.input_shape, referenceCase.inputShape, "stale fixture", file: file, line: line)
+  XCTAssertEqual(
+    entry.inputShape, referenceCase.inputShape, "stale fixture", file: file, line: line)
   XCTAssertEqual(entry.seed, referenceCase.seed, "stale fixture", file: file, line: line)
-  XCTAssertEqual(entry.class_count, referenceCase.classCount, file: file, line: line)
-  let expected = try torchvisionFixtureTensor(entry.logits, shape: entry.logit_shape)
+  XCTAssertEqual(entry.classCount, referenceCase.classCount, file: file, line: line)
+  let expected = try torchvisionFixtureTensor(entry.logits, shape: entry.logitShape)
 
   let network = referenceCase.makeNetwork()
   try assertMatchesTorchvisionStateDictionary(
@@ -232,8 +244,14 @@ struct TorchvisionStateDictionaries: Decodable {
   struct Entry: Decodable {
     /// `[key, shape]` pairs in `state_dict()` order, shapes as integer lists.
     let keys: [KeyShape]
-    let parameter_count: Int
-    let documented_parameter_count: Int
+    let parameterCount: Int
+    let documentedParameterCount: Int
+
+    enum CodingKeys: String, CodingKey {
+      case keys
+      case parameterCount = "parameter_count"
+      case documentedParameterCount = "documented_parameter_count"
+    }
   }
   struct KeyShape: Decodable {
     let key: String
@@ -268,9 +286,9 @@ func assertMatchesTorchvisionStateDictionary(
   XCTAssertEqual(actual.map(\.name), expected.map(\.key), file: file, line: line)
   XCTAssertEqual(actual.map(\.shape), expected.map(\.shape), file: file, line: line)
   XCTAssertEqual(
-    network.trainableParameterCount, entry.parameter_count, file: file, line: line)
+    network.trainableParameterCount, entry.parameterCount, file: file, line: line)
   XCTAssertEqual(
-    entry.parameter_count, entry.documented_parameter_count, file: file, line: line)
+    entry.parameterCount, entry.documentedParameterCount, file: file, line: line)
 }
 
 /// The slope at 0 of `f` (a function along a line, evaluated in Float arithmetic), for checking
@@ -346,7 +364,8 @@ func assertInputGradientMatchesDirectionalDifferences(
     let analytic = dot(gradient, direction)
     let support = direction.map { $0 == 0 ? 0 : 1 }
     let restricted = gradient * support
-    let scale = dot(restricted, restricted).squareRoot() * dot(direction, direction).squareRoot()
+    let scale =
+      dot(restricted, restricted).squareRoot() * dot(direction, direction).squareRoot()
       / max(dot(support, support), 1).squareRoot()
     let size = scale + abs(analytic)
     let numeric = kinkFreeSlope(
@@ -413,7 +432,8 @@ func assertParameterGradientsMatchDirectionalDifferences<L: Layer>(
         return
       }
       analytic += dot(gradient, direction)
-      let typical = dot(gradient, gradient).squareRoot()
+      let typical =
+        dot(gradient, gradient).squareRoot()
         * dot(direction, direction).squareRoot() / Double(value.count).squareRoot()
       scale += typical * typical
     }
@@ -426,7 +446,8 @@ func assertParameterGradientsMatchDirectionalDifferences<L: Layer>(
         }
         return dot(probe(input), w)
       }, agreement: tolerance / 2)
-    XCTAssertEqual(numeric, analytic, accuracy: tolerance, "direction \(index)", file: file, line: line)
+    XCTAssertEqual(
+      numeric, analytic, accuracy: tolerance, "direction \(index)", file: file, line: line)
   }
 }
 

@@ -51,7 +51,9 @@ struct PullbackTape: Sendable {
     childGradients.reserveCapacity(steps.count)
     for (name, pullback) in steps.reversed() {
       let (inputGradient, parameters) = pullback(gradient)
-      if !parameters.isEmpty { childGradients.append(name.isEmpty ? parameters : parameters.prefixed(name)) }
+      if !parameters.isEmpty {
+        childGradients.append(name.isEmpty ? parameters : parameters.prefixed(name))
+      }
       gradient = inputGradient
     }
     var parameters = ParameterGradients()

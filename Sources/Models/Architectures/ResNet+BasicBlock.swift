@@ -45,7 +45,8 @@ extension ResNet {
       using rng: inout some RandomNumberGenerator
     ) {
       self.init(
-        conv1: ResNet.convolution(inputChannels, planes, kernelSize: 3, stride: stride, using: &rng),
+        conv1: ResNet.convolution(
+          inputChannels, planes, kernelSize: 3, stride: stride, using: &rng),
         bn1: BatchNorm2D(channelCount: planes),
         conv2: ResNet.convolution(planes, planes, kernelSize: 3, stride: 1, using: &rng),
         bn2: BatchNorm2D(channelCount: planes),

@@ -31,8 +31,10 @@ public struct SqueezeNet: ClassificationNetwork {
   /// The two published versions.
   public enum Version: String, Sendable, Hashable, CaseIterable {
     /// SqueezeNet 1.0 (the paper's network).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_0 = "1_0"
     /// SqueezeNet 1.1 (the authors' cheaper revision).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case v1_1 = "1_1"
   }
 
@@ -86,11 +88,13 @@ public struct SqueezeNet: ClassificationNetwork {
   }
 
   /// SqueezeNet 1.0.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
   public static func squeezeNet1_0(
     classCount: Int = 1000, using rng: inout some RandomNumberGenerator
   ) -> SqueezeNet { SqueezeNet(version: .v1_0, classCount: classCount, using: &rng) }
 
   /// SqueezeNet 1.1.
+  // swift-format-ignore: AlwaysUseLowerCamelCase
   public static func squeezeNet1_1(
     classCount: Int = 1000, using rng: inout some RandomNumberGenerator
   ) -> SqueezeNet { SqueezeNet(version: .v1_1, classCount: classCount, using: &rng) }

@@ -12,10 +12,20 @@ import Tensor
 /// See `Docs/Architectures.md` for how each family's keys map onto the Swift types.
 public enum TorchvisionArchitecture: String, Sendable, Hashable, CaseIterable {
   case resnet18, resnet34, resnet50, resnet101, resnet152
-  case vgg11, vgg11BN = "vgg11_bn", vgg13, vgg13BN = "vgg13_bn"
-  case vgg16, vgg16BN = "vgg16_bn", vgg19, vgg19BN = "vgg19_bn"
+  case vgg11
+  case vgg11BN = "vgg11_bn"
+  case vgg13
+  case vgg13BN = "vgg13_bn"
+  case vgg16
+  case vgg16BN = "vgg16_bn"
+  case vgg19
+  case vgg19BN = "vgg19_bn"
   case mobileNetV2 = "mobilenet_v2"
-  case squeezeNet1_0 = "squeezenet1_0", squeezeNet1_1 = "squeezenet1_1"
+  // Version numbers keep torchvision's underscore (`squeezenet1_0`).
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  case squeezeNet1_0 = "squeezenet1_0"
+  // swift-format-ignore: AlwaysUseLowerCamelCase
+  case squeezeNet1_1 = "squeezenet1_1"
   case alexNet = "alexnet"
 
   /// The torchvision builder's name: `"resnet50"`, `"vgg16_bn"`, `"mobilenet_v2"`,
