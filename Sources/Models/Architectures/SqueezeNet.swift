@@ -25,7 +25,8 @@ import Tensor
 /// average of `features`, `[N, 512, 1, 1]`, computed only when captured. The logits do not depend
 /// on it, so its captured gradient is zero.
 ///
-/// - Input: `[N, 3, H, W]` with `H, W ≥ 21` (1.0) or `17` (1.1). Output: logits `[N, classCount]`.
+/// - Input: `[N, 3, H, W]` with `H, W ≥ 29` (1.0) or `25` (1.1) (see
+///   `TorchvisionArchitecture.minimumInputSize`). Output: logits `[N, classCount]`.
 /// - Complexity: 0.82 (1.0) and 0.35 (1.1) GMAC per 224×224 image.
 public struct SqueezeNet: ClassificationNetwork {
   /// The two published versions.
