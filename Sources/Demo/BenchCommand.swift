@@ -52,6 +52,9 @@ struct Bench: ParsableCommand {
       name: "ResNet 3x3 64->64 56x56", input: [1, 64, 56, 56], weight: [64, 64, 3, 3],
       configuration: Convolution2DConfiguration(stride: 1, padding: .symmetric(1))),
     Shape(
+      name: "ResNet 3x3 512->512 7x7", input: [1, 512, 7, 7], weight: [512, 512, 3, 3],
+      configuration: Convolution2DConfiguration(stride: 1, padding: .symmetric(1))),
+    Shape(
       name: "ResNet 1x1 256->64 56x56", input: [1, 256, 56, 56], weight: [64, 256, 1, 1],
       configuration: Convolution2DConfiguration()),
     Shape(

@@ -113,10 +113,17 @@ extension Tensor {
           guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
             return
           }
-          switch algorithm {
-          case .depthwise: inputGradientDepthwise(g, dy, w, dx)
-          case .patchMatrix where g.isPointwise: inputGradientPointwise(g, dy, w, dx)
-          case .patchMatrix: inputGradientPatchMatrix(g, dy, w, dx)
+          guard algorithm == .patchMatrix else { return inputGradientDepthwise(g, dy, w, dx) }
+          let workers = ConvolutionWorkers.available
+          let tiling = ConvolutionTiling(
+            patchSize: g.patchSize, outputPlane: g.outputPlane, units: g.batch * g.groups,
+            workers: workers)
+          if tiling.splitsRows {
+            inputGradientSplittingRows(g, dy, w, dx, workers: workers)
+          } else if g.isPointwise {
+            inputGradientPointwise(g, dy, w, dx, tiling: tiling, workers: workers)
+          } else {
+            inputGradientPatchMatrix(g, dy, w, dx, tiling: tiling, workers: workers)
           }
         }
       }
@@ -137,9 +144,15 @@ extension Tensor {
           guard let dy = dy.baseAddress, let x = x.baseAddress, let dw = dw.baseAddress else {
             return
           }
-          switch algorithm {
-          case .depthwise: weightGradientDepthwise(g, dy, x, dw)
-          case .patchMatrix: weightGradientPatchMatrix(g, dy, x, dw)
+          guard algorithm == .patchMatrix else { return weightGradientDepthwise(g, dy, x, dw) }
+          let workers = ConvolutionWorkers.available
+          let tiling = ConvolutionTiling(
+            patchSize: g.patchSize, outputPlane: g.outputPlane, units: g.batch * g.groups,
+            workers: workers)
+          if tiling.splitsRows {
+            weightGradientSplittingRows(g, dy, x, dw, workers: workers)
+          } else {
+            weightGradientPatchMatrix(g, dy, x, dw, tiling: tiling, workers: workers)
           }
         }
       }
@@ -151,12 +164,9 @@ extension Tensor {
   /// `dX[n, group] = W_groupᵀ · dY[n, group]` on tiles of positions: no scatter, no conflicts.
   private static func inputGradientPointwise(
     _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-    _ dx: UnsafeMutablePointer<Float>
+    _ dx: UnsafeMutablePointer<Float>, tiling: ConvolutionTiling, workers: Int
   ) {
     let units = g.batch * g.groups
-    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
-    let tiling = ConvolutionTiling(
-      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
     let (cg, og, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.outputPlane)
     ConvolutionWorkers.run(workers: workers, items: units * tiling.tileCount, scratchCount: 0) {
       _, range, _ in
@@ -180,12 +190,9 @@ extension Tensor {
   /// each adding into a private copy of the unit's input gradient, and the copies are summed.
   private static func inputGradientPatchMatrix(
     _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-    _ dx: UnsafeMutablePointer<Float>
+    _ dx: UnsafeMutablePointer<Float>, tiling: ConvolutionTiling, workers: Int
   ) {
     let units = g.batch * g.groups
-    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
-    let tiling = ConvolutionTiling(
-      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
     let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
     let unitCount = cg * g.inputPlane
 
@@ -237,6 +244,40 @@ extension Tensor {
     }
   }
 
+  /// Small images at batch 1: per (image, group), each worker takes a share of the input
+  /// channels: `dPatches[its rows] = W_group[:, its rows]ᵀ · dY`, then col2im into its channels
+  /// of `dX` (disjoint, so no partial sums).
+  private static func inputGradientSplittingRows(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>, workers: Int
+  ) {
+    let pointwise = g.isPointwise
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    let taps = g.kernelHeight * g.kernelWidth
+    let share = (cg + workers - 1) / workers
+    for unit in 0..<(g.batch * g.groups) {
+      let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+      let gradient = dy + (n * g.outputChannels + group * og) * plane
+      let target = dx + (n * g.inputChannels + group * cg) * g.inputPlane
+      ConvolutionWorkers.run(
+        workers: workers, items: cg, scratchCount: pointwise ? 0 : share * taps * plane
+      ) { _, channels, scratch in
+        let region = target + channels.lowerBound * g.inputPlane
+        let rows = (channels.lowerBound * taps)..<(channels.upperBound * taps)
+        Im2Col.multiply(
+          transposingA: true, m: rows.count, n: plane, k: og,
+          a: w + group * og * k + rows.lowerBound, lda: k, b: gradient, ldb: plane, beta: 0,
+          c: pointwise ? region : scratch, ldc: plane)
+        if !pointwise {
+          region.update(repeating: 0, count: channels.count * g.inputPlane)
+          Im2Col.addPatches(
+            scratch, channels: channels.count, window: g.window, positions: 0..<plane,
+            into: region)
+        }
+      }
+    }
+  }
+
   private static func inputGradientDepthwise(
     _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
     _ dx: UnsafeMutablePointer<Float>
@@ -266,12 +307,9 @@ extension Tensor {
   /// accumulating into its own copy of `dW`; the copies are summed at the end.
   private static func weightGradientPatchMatrix(
     _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-    _ dw: UnsafeMutablePointer<Float>
+    _ dw: UnsafeMutablePointer<Float>, tiling: ConvolutionTiling, workers: Int
   ) {
     let units = g.batch * g.groups
-    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
-    let tiling = ConvolutionTiling(
-      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
     let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
     let pointwise = g.isPointwise
     let weightCount = g.outputChannels * k
@@ -309,6 +347,39 @@ extension Tensor {
       }
       for worker in 1..<max(used, 1) {
         cblas_saxpy(blasint(weightCount), 1, partials + (worker - 1) * weightCount, 1, dw, 1)
+      }
+    }
+  }
+
+  /// Small images at batch 1: each worker takes a share of the input channels, builds their
+  /// patch rows and computes the matching columns `dW_group[:, its rows] += dY · patchesᵀ`
+  /// (disjoint, so no partial sums).
+  private static func weightGradientSplittingRows(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+    _ dw: UnsafeMutablePointer<Float>, workers: Int
+  ) {
+    let pointwise = g.isPointwise
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    let taps = g.kernelHeight * g.kernelWidth
+    let share = (cg + workers - 1) / workers
+    dw.update(repeating: 0, count: g.outputChannels * k)
+    for unit in 0..<(g.batch * g.groups) {
+      let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+      let gradient = dy + (n * g.outputChannels + group * og) * plane
+      ConvolutionWorkers.run(
+        workers: workers, items: cg, scratchCount: pointwise ? 0 : share * taps * plane
+      ) { _, channels, scratch in
+        let image = x + (n * g.inputChannels + group * cg + channels.lowerBound) * g.inputPlane
+        let rows = (channels.lowerBound * taps)..<(channels.upperBound * taps)
+        if !pointwise {
+          Im2Col.patches(
+            of: image, channels: channels.count, window: g.window, positions: 0..<plane,
+            into: scratch)
+        }
+        Im2Col.multiply(
+          transposingB: true, m: og, n: rows.count, k: plane, a: gradient, lda: plane,
+          b: pointwise ? image : UnsafePointer(scratch), ldb: plane, beta: 1,
+          c: dw + group * og * k + rows.lowerBound, ldc: k)
       }
     }
   }

@@ -75,9 +75,13 @@ extension Tensor {
     _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>
   ) {
     let units = g.batch * g.groups
-    let workers = ConvolutionWorkers.count(for: units * max(1, g.outputPlane / 16))
+    let workers = ConvolutionWorkers.available
     let tiling = ConvolutionTiling(
       patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
+    if tiling.splitsRows {
+      forwardSplittingRows(g, x, w, b, y, workers: workers)
+      return
+    }
     let pointwise = g.isPointwise
     let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
     ConvolutionWorkers.run(
@@ -101,18 +105,63 @@ extension Tensor {
           patchStride = positions.count
         }
         let output = y + (n * g.outputChannels + group * og) * plane + positions.lowerBound
-        var beta: Float = 0
-        if let b {
-          for o in 0..<og {
-            (output + o * plane).update(repeating: b[group * og + o], count: positions.count)
-          }
-          beta = 1
-        }
+        let beta = fillBias(
+          b, rows: group * og..<(group + 1) * og, into: output, stride: plane,
+          count: positions.count)
         Im2Col.multiply(
           m: og, n: positions.count, k: k, a: w + group * og * k, lda: k, b: patches,
           ldb: patchStride, beta: beta, c: output, ldc: plane)
       }
     }
+  }
+
+  /// Small images at batch 1: per (image, group), the workers build the patch matrix together
+  /// (each its share of the input channels), then each multiplies its share of the output
+  /// channels by the whole patch matrix.
+  private static func forwardSplittingRows(
+    _ g: Convolution2DGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, workers: Int
+  ) {
+    let pointwise = g.isPointwise
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    let taps = g.kernelHeight * g.kernelWidth
+    ConvolutionWorkers.withScratch(pointwise ? 0 : k * plane) { shared in
+      for unit in 0..<(g.batch * g.groups) {
+        let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+        let image = x + (n * g.inputChannels + group * cg) * g.inputPlane
+        if !pointwise {
+          ConvolutionWorkers.run(workers: workers, items: cg, scratchCount: 0) { _, channels, _ in
+            Im2Col.patches(
+              of: image + channels.lowerBound * g.inputPlane, channels: channels.count,
+              window: g.window, positions: 0..<plane,
+              into: shared + channels.lowerBound * taps * plane)
+          }
+        }
+        let patches = pointwise ? image : UnsafePointer(shared)
+        let output = y + (n * g.outputChannels + group * og) * plane
+        ConvolutionWorkers.run(workers: workers, items: og, scratchCount: 0) { _, rows, _ in
+          let beta = fillBias(
+            b.map { $0 + group * og }, rows: rows, into: output + rows.lowerBound * plane,
+            stride: plane, count: plane)
+          Im2Col.multiply(
+            m: rows.count, n: plane, k: k, a: w + (group * og + rows.lowerBound) * k, lda: k,
+            b: patches, ldb: plane, beta: beta, c: output + rows.lowerBound * plane, ldc: plane)
+        }
+      }
+    }
+  }
+
+  /// Writes `bias[r]` into row `r − rows.lowerBound` of `output` (`count` elements, rows
+  /// `stride` apart) and returns the GEMM β that keeps it (1), or 0 without a bias.
+  private static func fillBias(
+    _ bias: UnsafePointer<Float>?, rows: Range<Int>, into output: UnsafeMutablePointer<Float>,
+    stride: Int, count: Int
+  ) -> Float {
+    guard let bias else { return 0 }
+    for (index, row) in rows.enumerated() {
+      (output + index * stride).update(repeating: bias[row], count: count)
+    }
+    return 1
   }
 
   private static func forwardDepthwise(

@@ -13,6 +13,9 @@ enum ConvolutionWorkers {
     max(1, min(ComputeThreads.count, items))
   }
 
+  /// The number of workers available (`ComputeThreads.count`).
+  static var available: Int { max(1, ComputeThreads.count) }
+
   /// Runs `body(worker, range, scratch)` for `workers` contiguous ranges covering `0..<items`;
   /// `scratch` points to `scratchCount` uninitialised floats, 64-byte aligned, private to the
   /// worker.
@@ -45,32 +48,44 @@ enum ConvolutionWorkers {
   }
 }
 
-/// How the output positions of one image are cut into tiles for im2col + GEMM (internal).
+/// How the GEMMs of one convolution are cut up between workers (internal).
 ///
-/// A tile's patch matrix (`patchSize × tileSize` floats) is sized to stay in the core's L2
-/// cache, so that GEMM reads it right after im2col wrote it. When there are fewer images × groups
-/// than workers, the tile count is rounded up to a multiple of the workers so that they finish
-/// together.
+/// The output positions of each image are cut into tiles; a tile's patch matrix
+/// (`patchSize × tileSize` floats) is sized to stay in the core's L2 cache, so that GEMM reads it
+/// right after im2col wrote it, but a tile is never narrower than `minimumTile` positions: every
+/// GEMM call packs the whole weight matrix again, which costs about as much as `4 / tileSize` of
+/// the multiplication, so narrow tiles of a layer with many channels would spend more time
+/// packing than multiplying. When there are fewer (image, group) units than workers, the tile
+/// count is rounded up to a multiple of the workers so that they finish together; when even that
+/// leaves fewer tiles than workers (small images at batch 1), `splitsRows` is set and the workers
+/// split the rows of each GEMM instead (output channels forward, input channels backward).
 struct ConvolutionTiling {
   /// Output positions per tile (the GEMM `N` dimension).
   let tileSize: Int
   /// Tiles per output plane.
   let tileCount: Int
+  /// Whether the workers should split the rows of each unit's GEMMs rather than take tiles.
+  let splitsRows: Bool
 
   /// Bytes of patch matrix per tile.
   static let targetBytes = 384 * 1024
+  /// The narrowest tile worth a GEMM call of its own.
+  static let minimumTile = 128
 
   init(patchSize: Int, outputPlane: Int, units: Int, workers: Int) {
-    let bytes = patchSize * outputPlane * MemoryLayout<Float>.stride
-    var count = max(1, (bytes + Self.targetBytes - 1) / Self.targetBytes)
-    count = min(count, max(1, outputPlane / 16))
+    let cacheTile = Self.targetBytes / max(patchSize * MemoryLayout<Float>.stride, 1)
+    let size = max(Self.minimumTile, cacheTile)
+    var count = max(1, (outputPlane + size - 1) / size)
     if units < 4 * workers {
-      // Few units: balance the tiles so that every worker gets the same number.
-      while (units * count) % workers != 0 && count < outputPlane { count += 1 }
+      // Few units: balance the tiles so that every worker gets the same number, as long as the
+      // tiles stay at least half the minimum width.
+      while (units * count) % workers != 0 && outputPlane / (count + 1) >= Self.minimumTile / 2 {
+        count += 1
+      }
     }
-    let size = (outputPlane + count - 1) / max(count, 1)
-    self.tileSize = max(size, 1)
+    self.tileSize = max((outputPlane + count - 1) / count, 1)
     self.tileCount = (outputPlane + tileSize - 1) / tileSize
+    self.splitsRows = units * tileCount < workers
   }
 
   /// The output positions of tile `index`.

@@ -167,6 +167,50 @@ final class Convolution2DBackwardTests: XCTestCase {
     }
   }
 
+  func testSmallImagesAtBatchOneSplitGEMMRowsAcrossWorkersAndMatchDirectLoops() {
+    // One image, too few positions for two tiles: the workers split channels instead.
+    let shapes: [(input: [Int], weight: [Int], setup: ReferenceConvolution.Setup)] = [
+      ([1, 3, 7, 5], [4, 3, 3, 2], Self.odd),
+      ([1, 5, 4, 6], [7, 5, 1, 1], ReferenceConvolution.Setup()),
+      ([1, 4, 6, 6], [6, 2, 3, 3], Self.with(Self.odd) { $0.groups = 2 }),
+    ]
+    for (index, shape) in shapes.enumerated() {
+      var rng = SeededGenerator(seed: UInt64(700 + index))
+      let x = Tensor.normal(shape.input, using: &rng)
+      let w = Tensor.normal(shape.weight, using: &rng)
+      let b = Tensor.normal([shape.weight[0]], using: &rng)
+      let configuration = shape.setup.configuration
+      let dy = Tensor.normal(
+        configuration.outputShape(inputShape: x.shape, weightShape: w.shape), using: &rng)
+      let geometry = Convolution2DGeometry(
+        inputShape: x.shape, weightShape: w.shape, configuration: configuration)
+      XCTAssertTrue(
+        ConvolutionTiling(
+          patchSize: geometry.patchSize, outputPlane: geometry.outputPlane,
+          units: geometry.batch * geometry.groups, workers: 3
+        ).splitsRows)
+      for threads in [1, 2, 3] {
+        withComputeThreads(threads) {
+          let label = "shape \(index), \(threads) threads"
+          assertAllClose(
+            Tensor.convolution2D(x, weight: w, bias: b, configuration: configuration),
+            ReferenceConvolution.forward(x, w, b, shape.setup), absoluteTolerance: 1e-4,
+            relativeTolerance: 1e-4, label)
+          let gradients = Tensor.convolution2DBackward(
+            dy, input: x, weight: w, configuration: configuration)
+          assertAllClose(
+            gradients.input,
+            ReferenceConvolution.inputGradient(dy, w, inputShape: x.shape, shape.setup),
+            absoluteTolerance: 1e-4, relativeTolerance: 1e-4, label)
+          assertAllClose(
+            gradients.weight,
+            ReferenceConvolution.weightGradient(dy, x, weightShape: w.shape, shape.setup),
+            absoluteTolerance: 1e-4, relativeTolerance: 1e-4, label)
+        }
+      }
+    }
+  }
+
   func testGradientsMatchJAXGoldenValues() throws {
     for name in ConvolutionFixture.names {
       let fixture = try ConvolutionFixture.load(name)

@@ -22,6 +22,24 @@ final class ConvolutionWorkersTests: XCTestCase {
     let tiling = ConvolutionTiling(patchSize: 27, outputPlane: 100, units: 64, workers: 2)
     XCTAssertEqual(tiling.tileCount, 1)
     XCTAssertEqual(tiling.tileSize, 100)
+    XCTAssertFalse(tiling.splitsRows)
+  }
+
+  func testTilesNeverGetNarrowerThanTheMinimumForManyChannels() {
+    // ResNet's 3×3 512→512 stage at 14×14: 4608 rows would fit only 21 positions in the cache
+    // budget, but every GEMM call repacks the 512 × 4608 weights.
+    let tiling = ConvolutionTiling(patchSize: 4608, outputPlane: 196, units: 1, workers: 2)
+    XCTAssertEqual(tiling.tileCount, 2)
+    XCTAssertGreaterThanOrEqual(tiling.tileSize, ConvolutionTiling.minimumTile / 2)
+    XCTAssertFalse(tiling.splitsRows)
+  }
+
+  func testSevenBySevenAtBatchOneSplitsRowsInsteadOfTiles() {
+    let tiling = ConvolutionTiling(patchSize: 4608, outputPlane: 49, units: 1, workers: 2)
+    XCTAssertEqual(tiling.tileCount, 1)
+    XCTAssertTrue(tiling.splitsRows)
+    XCTAssertFalse(
+      ConvolutionTiling(patchSize: 4608, outputPlane: 49, units: 1, workers: 1).splitsRows)
   }
 
   func testEveryItemRunsOnceAcrossWorkers() {
