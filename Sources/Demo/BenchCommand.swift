@@ -132,7 +132,7 @@ struct Bench: ParsableCommand {
     let times = a.withUnsafeBufferPointer { a in
       bMatrix.withUnsafeBufferPointer { b in
         c.withUnsafeMutableBufferPointer { c in
-          medians([
+          medians(settlingAfterFirst: threads > 1, [
             {
               for _ in 0..<repeats {
                 cblas_sgemm(
@@ -163,14 +163,27 @@ struct Bench: ParsableCommand {
 
   /// The median wall time of each body in milliseconds. The bodies run in turn within each
   /// round, so that a change in machine load affects them alike and their ratios stay fair.
-  private func medians(_ bodies: [() -> Void]) -> [Double] {
-    for _ in 0..<warmup { for body in bodies { body() } }
+  ///
+  /// With `settlingAfterFirst`, an untimed pause follows the first body (the multi-threaded
+  /// reference SGEMM): OpenBLAS's worker threads keep spinning for about 0.1 s after a threaded
+  /// call and would otherwise take a core from the convolution's own workers.
+  private func medians(settlingAfterFirst: Bool, _ bodies: [() -> Void]) -> [Double] {
+    func settle(_ index: Int) {
+      if settlingAfterFirst && index == 0 { usleep(200_000) }
+    }
+    for _ in 0..<warmup {
+      for (index, body) in bodies.enumerated() {
+        body()
+        settle(index)
+      }
+    }
     var times = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<runs {
       for (index, body) in bodies.enumerated() {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
         times[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        settle(index)
       }
     }
     return times.map { values in
