@@ -1,0 +1,198 @@
+import CKernels
+import COpenBLAS
+
+extension Tensor {
+  /// The input gradient of a 2-D convolution (a transposed convolution of the output gradient):
+  /// `∂L/∂x[n, c, ih, iw] = Σ w[o, c', kh, kw] · ∂L/∂y[n, o, oh, ow]` over every output
+  /// position whose window reads `(ih, iw)` through tap `(kh, kw)`.
+  ///
+  /// - Parameters:
+  ///   - outputGradient: `[N, O, Ho, Wo]`.
+  ///   - weight: `[O, C/groups, KH, KW]`.
+  ///   - inputShape: `[N, C, H, W]` of the forward input.
+  /// - Returns: `[N, C, H, W]`.
+  /// - Complexity: O(N · O · Ho · Wo · C/groups · KH · KW): GEMM `Wᵀ · dY` per tile then col2im;
+  ///   a pointwise convolution writes the GEMM result directly; depthwise runs a direct kernel.
+  public static func convolution2DInputGradient(
+    _ outputGradient: Tensor, weight: Tensor, inputShape: [Int],
+    configuration: Convolution2DConfiguration = Convolution2DConfiguration()
+  ) -> Tensor {
+    let geometry = Convolution2DGeometry(
+      inputShape: inputShape, weightShape: weight.shape, configuration: configuration)
+    return convolution2DInputGradient(
+      outputGradient, weight: weight, geometry: geometry, algorithm: .init(geometry))
+  }
+
+  static func convolution2DInputGradient(
+    _ outputGradient: Tensor, weight: Tensor, geometry g: Convolution2DGeometry,
+    algorithm: Convolution2DAlgorithm
+  ) -> Tensor {
+    precondition(
+      outputGradient.shape == g.outputShape,
+      "The output gradient \(outputGradient.shape) of a convolution of \(g.inputShape) by "
+        + "\(g.weightShape) must be \(g.outputShape).")
+    return outputGradient.withUnsafeBufferPointer { dy in
+      weight.withUnsafeBufferPointer { w in
+        Tensor(shape: g.inputShape) { dx in
+          guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
+            return
+          }
+          guard algorithm == .patchMatrix else { return inputGradientDepthwise(g, dy, w, dx) }
+          let workers = ConvolutionWorkers.available
+          let tiling = ConvolutionTiling(
+            patchSize: g.patchSize, outputPlane: g.outputPlane, units: g.batch * g.groups,
+            workers: workers)
+          if tiling.splitsRows {
+            inputGradientSplittingRows(g, dy, w, dx, workers: workers)
+          } else if g.isPointwise {
+            inputGradientPointwise(g, dy, w, dx, tiling: tiling, workers: workers)
+          } else {
+            inputGradientPatchMatrix(g, dy, w, dx, tiling: tiling, workers: workers)
+          }
+        }
+      }
+    }
+  }
+
+  // MARK: - Kernels
+
+  /// `dX[n, group] = W_groupᵀ · dY[n, group]` on tiles of positions: no scatter, no conflicts.
+  private static func inputGradientPointwise(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>, tiling: ConvolutionTiling, workers: Int
+  ) {
+    let units = g.batch * g.groups
+    let (cg, og, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.outputPlane)
+    ConvolutionWorkers.run(workers: workers, items: units * tiling.tileCount, scratchCount: 0) {
+      _, range, _ in
+      for item in range {
+        let (unit, tile) = item.quotientAndRemainder(dividingBy: tiling.tileCount)
+        let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+        let positions = tiling.positions(tile, outputPlane: plane)
+        Im2Col.multiply(
+          transposingA: true, m: cg, n: positions.count, k: og, a: w + group * og * cg, lda: cg,
+          b: dy + (n * g.outputChannels + group * og) * plane + positions.lowerBound, ldb: plane,
+          beta: 0, c: dx + (n * g.inputChannels + group * cg) * plane + positions.lowerBound,
+          ldc: plane)
+      }
+    }
+  }
+
+  /// Per tile: `dPatches = W_groupᵀ · dY[n, group, tile]`, then col2im adds it into `dX`.
+  ///
+  /// Tiles of one image overlap in the input, so with at least as many (image, group) units as
+  /// workers each worker owns whole units; otherwise the workers split the tiles of each unit,
+  /// each adding into a private copy of the unit's input gradient, and the copies are summed.
+  private static func inputGradientPatchMatrix(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>, tiling: ConvolutionTiling, workers: Int
+  ) {
+    let units = g.batch * g.groups
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    let unitCount = cg * g.inputPlane
+
+    /// Adds the contribution of `tiles` of `unit` to `accumulator` (`[C/groups, H, W]`).
+    func accumulate(
+      unit: Int, tiles: Range<Int>, patches: UnsafeMutablePointer<Float>,
+      into accumulator: UnsafeMutablePointer<Float>
+    ) {
+      let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+      for tile in tiles {
+        let positions = tiling.positions(tile, outputPlane: plane)
+        Im2Col.multiply(
+          transposingA: true, m: k, n: positions.count, k: og, a: w + group * og * k, lda: k,
+          b: dy + (n * g.outputChannels + group * og) * plane + positions.lowerBound, ldb: plane,
+          beta: 0, c: patches, ldc: positions.count)
+        Im2Col.addPatches(
+          patches, channels: cg, window: g.window, positions: positions, into: accumulator)
+      }
+    }
+
+    if units >= workers {
+      ConvolutionWorkers.run(
+        workers: workers, items: units, scratchCount: k * tiling.tileSize
+      ) { _, range, scratch in
+        for unit in range {
+          let target = dx + unit * unitCount
+          target.update(repeating: 0, count: unitCount)
+          accumulate(unit: unit, tiles: 0..<tiling.tileCount, patches: scratch, into: target)
+        }
+      }
+      return
+    }
+    ConvolutionWorkers.withScratch((workers - 1) * unitCount) { partials in
+      for unit in 0..<units {
+        let target = dx + unit * unitCount
+        ConvolutionWorkers.run(
+          workers: workers, items: tiling.tileCount, scratchCount: k * tiling.tileSize
+        ) { worker, tiles, scratch in
+          let accumulator = worker == 0 ? target : partials + (worker - 1) * unitCount
+          accumulator.update(repeating: 0, count: unitCount)
+          accumulate(unit: unit, tiles: tiles, patches: scratch, into: accumulator)
+        }
+        let used = min(workers, tiling.tileCount)
+        for worker in 1..<max(used, 1) {
+          cblas_saxpy(
+            blasint(unitCount), 1, partials + (worker - 1) * unitCount, 1, target, 1)
+        }
+      }
+    }
+  }
+
+  /// Small images at batch 1: per (image, group), each worker takes a share of the input
+  /// channels: `dPatches[its rows] = W_group[:, its rows]ᵀ · dY`, then col2im into its channels
+  /// of `dX` (disjoint, so no partial sums).
+  private static func inputGradientSplittingRows(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>, workers: Int
+  ) {
+    let pointwise = g.isPointwise
+    let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
+    let taps = g.kernelHeight * g.kernelWidth
+    let share = (cg + workers - 1) / workers
+    for unit in 0..<(g.batch * g.groups) {
+      let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
+      let gradient = dy + (n * g.outputChannels + group * og) * plane
+      let target = dx + (n * g.inputChannels + group * cg) * g.inputPlane
+      ConvolutionWorkers.run(
+        workers: workers, items: cg, scratchCount: pointwise ? 0 : share * taps * plane
+      ) { _, channels, scratch in
+        let region = target + channels.lowerBound * g.inputPlane
+        let rows = (channels.lowerBound * taps)..<(channels.upperBound * taps)
+        Im2Col.multiply(
+          transposingA: true, m: rows.count, n: plane, k: og,
+          a: w + group * og * k + rows.lowerBound, lda: k, b: gradient, ldb: plane, beta: 0,
+          c: pointwise ? region : scratch, ldc: plane)
+        if !pointwise {
+          region.update(repeating: 0, count: channels.count * g.inputPlane)
+          Im2Col.addPatches(
+            scratch, channels: channels.count, window: g.window, positions: 0..<plane,
+            into: region)
+        }
+      }
+    }
+  }
+
+  private static func inputGradientDepthwise(
+    _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>
+  ) {
+    let channels = g.inputChannels
+    let multiplier = g.outputChannels / channels
+    let taps = g.kernelHeight * g.kernelWidth
+    let items = g.batch * channels
+    let scratchCount = withUnsafePointer(to: g.window.raw) { ck_depthwise_scratch_count($0) }
+    ConvolutionWorkers.run(
+      workers: ConvolutionWorkers.count(for: items), items: items, scratchCount: scratchCount
+    ) { _, range, scratch in
+      withUnsafePointer(to: g.window.raw) { window in
+        for item in range {
+          let (n, c) = item.quotientAndRemainder(dividingBy: channels)
+          ck_depthwise_input_gradient(
+            dy + (n * g.outputChannels + c * multiplier) * g.outputPlane,
+            w + c * multiplier * taps, multiplier, window, scratch, dx + item * g.inputPlane)
+        }
+      }
+    }
+  }
+}
