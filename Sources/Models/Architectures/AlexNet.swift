@@ -22,7 +22,7 @@ import Tensor
 /// - Input: `[N, 3, H, W]` with `H, W ≥ 63`. Output: logits `[N, classCount]`.
 /// - Features: `classifier.5`, the 4096 ReLU outputs feeding the last linear layer.
 /// - Complexity: 0.71 GMAC per 224×224 image.
-public struct AlexNet: ClassificationNetwork {
+public struct AlexNet: ClassificationNetwork, PooledFeatureClassifier {
   /// The convolutional trunk, numbered as torchvision numbers it.
   public var features: Sequential
   /// Adaptive average pooling to 6×6 (the identity on 224×224 inputs).
@@ -69,39 +69,4 @@ public struct AlexNet: ClassificationNetwork {
   }
 
   public var featureLayer: String { "classifier.5" }
-  public var lastConvolutionalLayer: String { "features" }
-
-  public var layerPaths: [String] {
-    ["features"] + descendantPaths(of: features).map { "features.\($0)" } + ["avgpool"]
-      + ["classifier"] + descendantPaths(of: classifier).map { "classifier.\($0)" }
-  }
-
-  /// The logits, with each ReLU applied in place on its layer's output (see `FusedInference`).
-  public func callAsFunction(_ input: Tensor) -> Tensor {
-    FusedInference.run(classifier, Flatten()(avgpool(FusedInference.run(features, input))))
-  }
-
-  /// The logits and a pullback to the input and every parameter.
-  public func forward(_ input: Tensor, context: ForwardContext) -> (
-    output: Tensor, pullback: Pullback
-  ) {
-    var tape = PullbackTape()
-    var x = tape.run(features, named: "features", input, context)
-    x = tape.run(avgpool, named: "avgpool", x, context)
-    x = tape.runUnnamed(Flatten(), x, context)
-    x = tape.run(classifier, named: "classifier", x, context)
-    return (x, tape.pullback)
-  }
-
-  public func visitParameters(_ body: (String, ParameterKind, Tensor) throws -> Void) rethrows {
-    try features.visitParameters { try body("features.\($0)", $1, $2) }
-    try classifier.visitParameters { try body("classifier.\($0)", $1, $2) }
-  }
-
-  public mutating func updateParameters(
-    _ body: (String, ParameterKind, inout Tensor) throws -> Void
-  ) rethrows {
-    try features.updateParameters { try body("features.\($0)", $1, &$2) }
-    try classifier.updateParameters { try body("classifier.\($0)", $1, &$2) }
-  }
 }

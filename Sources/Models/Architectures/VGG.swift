@@ -30,7 +30,7 @@ import Tensor
 /// - Input: `[N, 3, H, W]` with `H, W ≥ 32`. Output: logits `[N, classCount]`.
 /// - Features: `classifier.4`, the 4096 ReLU outputs feeding the last linear layer.
 /// - Complexity: 7.6 (VGG-11) to 19.6 (VGG-19) GMAC per 224×224 image.
-public struct VGG: ClassificationNetwork {
+public struct VGG: ClassificationNetwork, PooledFeatureClassifier {
   /// The depth of a VGG network: torchvision's configurations "A", "B", "D" and "E".
   public enum Depth: Int, Sendable, Hashable, CaseIterable {
     case vgg11 = 11
@@ -151,40 +151,4 @@ public struct VGG: ClassificationNetwork {
   }
 
   public var featureLayer: String { "classifier.4" }
-  public var lastConvolutionalLayer: String { "features" }
-
-  public var layerPaths: [String] {
-    ["features"] + descendantPaths(of: features).map { "features.\($0)" } + ["avgpool"]
-      + ["classifier"] + descendantPaths(of: classifier).map { "classifier.\($0)" }
-  }
-
-  /// The logits, with each convolution's batch norm and ReLU fused into one in-place pass (see
-  /// `FusedInference`).
-  public func callAsFunction(_ input: Tensor) -> Tensor {
-    FusedInference.run(classifier, Flatten()(avgpool(FusedInference.run(features, input))))
-  }
-
-  /// The logits and a pullback to the input and every parameter.
-  public func forward(_ input: Tensor, context: ForwardContext) -> (
-    output: Tensor, pullback: Pullback
-  ) {
-    var tape = PullbackTape()
-    var x = tape.run(features, named: "features", input, context)
-    x = tape.run(avgpool, named: "avgpool", x, context)
-    x = tape.runUnnamed(Flatten(), x, context)
-    x = tape.run(classifier, named: "classifier", x, context)
-    return (x, tape.pullback)
-  }
-
-  public func visitParameters(_ body: (String, ParameterKind, Tensor) throws -> Void) rethrows {
-    try features.visitParameters { try body("features.\($0)", $1, $2) }
-    try classifier.visitParameters { try body("classifier.\($0)", $1, $2) }
-  }
-
-  public mutating func updateParameters(
-    _ body: (String, ParameterKind, inout Tensor) throws -> Void
-  ) rethrows {
-    try features.updateParameters { try body("features.\($0)", $1, &$2) }
-    try classifier.updateParameters { try body("classifier.\($0)", $1, &$2) }
-  }
 }
