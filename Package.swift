@@ -47,6 +47,8 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
+    .testTarget(
+      name: "ExplainTests", dependencies: ["Explain", "Models", "Imaging", "Tensor", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "TestSupport"]),
     .testTarget(
       name: "DemoTests", dependencies: ["Demo", "Models", "Imaging", "Tensor", "TestSupport"]),
