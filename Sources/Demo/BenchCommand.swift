@@ -7,7 +7,8 @@ import Tensor
 /// plain `cblas_sgemm` of the same GEMM shape (`M = O/groups`, `N = Ho·Wo`, `K = C/groups·KH·KW`,
 /// repeated once per group and image), on 1 and 2 threads.
 ///
-/// Each figure is the median of `--runs` timed runs after `--warmup` untimed ones. GFLOP/s count
+/// Each figure is the median of `--runs` timed runs after `--warmup` untimed ones (see
+/// `medians` for how the runs are ordered). GFLOP/s count
 /// `2 · N · O · Ho · Wo · C/groups · KH · KW` for the forward pass and for each of the input and
 /// weight gradients.
 struct Bench: ParsableCommand {
@@ -132,27 +133,30 @@ struct Bench: ParsableCommand {
     let times = a.withUnsafeBufferPointer { a in
       bMatrix.withUnsafeBufferPointer { b in
         c.withUnsafeMutableBufferPointer { c in
-          medians(settlingAfterFirst: threads > 1, [
-            {
-              for _ in 0..<repeats {
-                cblas_sgemm(
-                  CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
-                  1, a.baseAddress, blasint(k), b.baseAddress, blasint(n), 0, c.baseAddress,
-                  blasint(n))
-              }
-            },
-            {
-              _ = Tensor.convolution2D(x, weight: w, bias: bias, configuration: shape.configuration)
-            },
-            {
-              _ = Tensor.convolution2DInputGradient(
-                dy, weight: w, inputShape: shape.input, configuration: shape.configuration)
-            },
-            {
-              _ = Tensor.convolution2DWeightGradient(
-                dy, input: x, weightShape: shape.weight, configuration: shape.configuration)
-            },
-          ])
+          medians(
+            settlingAfterFirst: threads > 1,
+            [
+              {
+                for _ in 0..<repeats {
+                  cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
+                    1, a.baseAddress, blasint(k), b.baseAddress, blasint(n), 0, c.baseAddress,
+                    blasint(n))
+                }
+              },
+              {
+                _ = Tensor.convolution2D(
+                  x, weight: w, bias: bias, configuration: shape.configuration)
+              },
+              {
+                _ = Tensor.convolution2DInputGradient(
+                  dy, weight: w, inputShape: shape.input, configuration: shape.configuration)
+              },
+              {
+                _ = Tensor.convolution2DWeightGradient(
+                  dy, input: x, weightShape: shape.weight, configuration: shape.configuration)
+              },
+            ])
         }
       }
     }
@@ -161,29 +165,28 @@ struct Bench: ParsableCommand {
       forward: times[1], inputGradient: times[2], weightGradient: times[3])
   }
 
-  /// The median wall time of each body in milliseconds. The bodies run in turn within each
-  /// round, so that a change in machine load affects them alike and their ratios stay fair.
+  /// The median wall time of each body in milliseconds.
   ///
-  /// With `settlingAfterFirst`, an untimed pause follows the first body (the multi-threaded
-  /// reference SGEMM): OpenBLAS's worker threads keep spinning for about 0.1 s after a threaded
-  /// call and would otherwise take a core from the convolution's own workers.
+  /// The bodies run in blocks of consecutive calls (as in a network, where one kind of call
+  /// follows another without pause), each block after an untimed warm-up call, and the blocks
+  /// take turns three times so that a change in machine load affects all bodies alike. With
+  /// `settlingAfterFirst`, an untimed 0.2 s pause follows the block of the first body (the
+  /// multi-threaded reference SGEMM): OpenBLAS's worker threads keep spinning for about 0.1 s
+  /// after a threaded call and would otherwise take a core from the convolution's own workers.
   private func medians(settlingAfterFirst: Bool, _ bodies: [() -> Void]) -> [Double] {
-    func settle(_ index: Int) {
-      if settlingAfterFirst && index == 0 { usleep(200_000) }
-    }
-    for _ in 0..<warmup {
-      for (index, body) in bodies.enumerated() {
-        body()
-        settle(index)
-      }
-    }
+    let cycles = 3
+    for _ in 0..<warmup { for body in bodies { body() } }
     var times = [[Double]](repeating: [], count: bodies.count)
-    for _ in 0..<runs {
+    for cycle in 0..<cycles {
+      let count = runs * (cycle + 1) / cycles - runs * cycle / cycles
       for (index, body) in bodies.enumerated() {
-        let start = DispatchTime.now().uptimeNanoseconds
         body()
-        times[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        settle(index)
+        for _ in 0..<count {
+          let start = DispatchTime.now().uptimeNanoseconds
+          body()
+          times[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        if settlingAfterFirst && index == 0 { usleep(200_000) }
       }
     }
     return times.map { values in
