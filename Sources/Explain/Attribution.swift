@@ -99,4 +99,20 @@ enum AttributionInput {
     for row in 0..<rows { seed[row * classCount + target] = 1 }
     return Tensor(shape: [rows, classCount], scalars: seed)
   }
+
+  /// The gradient of the `target` logit with respect to each image of `images` `[n, 3, H, W]`,
+  /// flattened row-major (`n · 3 · H · W` values), and the `target` logit of each image.
+  ///
+  /// - Complexity: one forward and one backward pass of the batch.
+  static func targetGradients(
+    of classifier: any ImageClassifier, images: Tensor, target: Int
+  ) -> (logits: [Float], gradients: [Float]) {
+    let rows = images.shape[0]
+    let (logits, pullback) = classifier.logitsWithPullback(images)
+    let classCount = logits.shape[1]
+    let gradient = pullback(oneHot(rows: rows, classCount: classCount, target: target))
+    let values = logits.contiguous().scalars
+    let targetLogits = (0..<rows).map { values[$0 * classCount + target] }
+    return (targetLogits, gradient.contiguous().scalars)
+  }
 }
