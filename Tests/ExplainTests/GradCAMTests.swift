@@ -27,9 +27,14 @@ private struct PixelSumClassifier: ImageClassifier {
   func logits(_ images: Tensor) -> Tensor {
     images.reshaped(to: [images.shape[0], -1]).sum(alongAxes: 1, keepingDimensions: true)
   }
-  func logitsWithPullback(_ images: Tensor) -> (logits: Tensor, pullback: @Sendable (Tensor) -> Tensor) {
+  func logitsWithPullback(_ images: Tensor) -> (
+    logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
+  ) {
     let shape = images.shape
-    return (logits(images), { seed in Tensor(shape: shape, repeating: 1) * seed.reshaped(to: [shape[0], 1, 1, 1]) })
+    return (
+      logits(images),
+      { seed in Tensor(shape: shape, repeating: 1) * seed.reshaped(to: [shape[0], 1, 1, 1]) }
+    )
   }
   func logitsWithPullback(_ images: Tensor, capturing layer: String) throws -> (
     logits: Tensor, activation: Tensor,
@@ -96,12 +101,14 @@ final class GradCAMTests: XCTestCase {
       }
       let coarse = try cam.layerMap(x, target: target)
       XCTAssertEqual(coarse.shape, [height, width])
-      assertAllClose(coarse, Tensor(shape: [height, width], scalars: expected), absoluteTolerance: 1e-5)
+      assertAllClose(
+        coarse, Tensor(shape: [height, width], scalars: expected), absoluteTolerance: 1e-5)
       // Same resolution: the upsampling is the identity, and attribute repeats the map.
       let attribution = try cam.attribute(x, target: target)
       XCTAssertEqual(attribution.shape, [3, height, width])
       for channel in 0..<3 {
-        assertAllClose(attribution.selecting(axis: 0, index: channel), coarse, absoluteTolerance: 1e-6)
+        assertAllClose(
+          attribution.selecting(axis: 0, index: channel), coarse, absoluteTolerance: 1e-6)
       }
     }
     XCTAssertGreaterThan(clippedCount, 0, "the weights must make the ReLU clip some pixels")
@@ -147,8 +154,9 @@ final class GradCAMTests: XCTestCase {
     }
   }
 
-  /// Observed (release build): the espresso map peaks at about (row 112, column 119) of the
-  /// 224×224 crop, inside the cup; see the assertion bounds below.
+  /// Observed: the espresso map peaks at (row 79, column 111) of the 224×224 crop, value 0.72, on
+  /// the coffee surface inside the cup (the cup's opening spans about rows 40–130 and columns
+  /// 40–180; the saucer, spoon and table stay dark in the rendered panel).
   func testLite0EspressoMapPeaksOnTheCup() throws {
     let classifier = try Classifier.efficientNetLite0(
       weights: assetURL("models/efficientnet-lite0.pth"),
@@ -164,7 +172,11 @@ final class GradCAMTests: XCTestCase {
     XCTAssertGreaterThan(values[peakIndex], 0)
     let (row, column) = (peakIndex / 224, peakIndex % 224)
     print("Lite0 espresso Grad-CAM peak \(values[peakIndex]) at row \(row), column \(column)")
-    XCTAssertTrue((56..<168).contains(row) && (56..<168).contains(column),
-      "peak at (\(row), \(column))")
+    XCTAssertTrue(
+      (40..<130).contains(row) && (40..<180).contains(column), "peak at (\(row), \(column))")
+    // The map is concentrated: the cup's opening holds more of it than the rest of the image.
+    var inside: Float = 0
+    for i in 40..<130 { for j in 40..<180 { inside += values[i * 224 + j] } }
+    XCTAssertGreaterThan(inside, values.reduce(0, +) - inside)
   }
 }

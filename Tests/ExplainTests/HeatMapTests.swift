@@ -32,7 +32,8 @@ final class HeatMapTests: XCTestCase {
     XCTAssertEqual(normalized[10], 10 / t, accuracy: 1e-6)
     XCTAssertEqual(normalized[0], 50 / t, accuracy: 1e-6)
     XCTAssertTrue(normalized.scalars.allSatisfy { (0...1).contains($0) })
-    XCTAssertEqual(HeatMap.normalized(Tensor(zeros: [3, 3])).scalars, [Float](repeating: 0, count: 9))
+    let zeros = HeatMap.normalized(Tensor(zeros: [3, 3]))
+    XCTAssertEqual(zeros.scalars, [Float](repeating: 0, count: 9))
   }
 
   func testOverlayBlendsImageAndColors() {

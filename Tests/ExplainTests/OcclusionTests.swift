@@ -31,7 +31,9 @@ private struct OcclusionLinearModel: ImageClassifier {
     }
     return Tensor(shape: [n, 2], scalars: result)
   }
-  func logitsWithPullback(_ images: Tensor) -> (logits: Tensor, pullback: @Sendable (Tensor) -> Tensor) {
+  func logitsWithPullback(_ images: Tensor) -> (
+    logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
+  ) {
     let (n, weight) = (images.shape[0], weight)
     return (logits(images), { seed in matmul(seed, weight).reshaped(to: [n, 3, 4, 5]) })
   }
@@ -59,7 +61,8 @@ final class OcclusionTests: XCTestCase {
     let pixels = x.scalars
     let w = model.weight.scalars
     let baseline: Float = 0.25
-    for (patch, stride) in [((2, 3), (1, 1)), ((2, 2), (2, 1)), ((3, 2), (1, 2)), ((1, 1), (1, 1))] {
+    let cases = [((2, 3), (1, 1)), ((2, 2), (2, 1)), ((3, 2), (1, 2)), ((1, 1), (1, 1))]
+    for (patch, stride) in cases {
       let occlusion = try Occlusion(
         classifier: model, patch: (patch.0, patch.1), stride: (stride.0, stride.1),
         baseline: baseline, batchSize: 4)
@@ -91,7 +94,8 @@ final class OcclusionTests: XCTestCase {
       }
       let plane = zip(sums, counts).map { Float($1 > 0 ? $0 / $1 : 0) }
       let expected = Tensor(shape: [3, 4, 5], scalars: plane + plane + plane)
-      assertAllClose(attribution, expected, absoluteTolerance: 1e-5, "patch \(patch) stride \(stride)")
+      assertAllClose(
+        attribution, expected, absoluteTolerance: 1e-5, "patch \(patch) stride \(stride)")
     }
   }
 
