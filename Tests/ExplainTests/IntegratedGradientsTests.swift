@@ -1,3 +1,4 @@
+import Foundation
 import Models
 import Tensor
 import TestSupport
@@ -62,6 +63,24 @@ final class IntegratedGradientsTests: XCTestCase {
     }
     XCTAssertLessThan(try error(.gaussLegendre, 64), try error(.riemannLeft, 64))
     print("IG completeness on the ReLU net (|f(x) − f(0)| = \(scale)):", report)
+  }
+
+  /// Golden nodes and weights from numpy's `leggauss` (Tools/make_quadrature_fixtures.py).
+  func testGaussLegendreNodesAndWeightsMatchNumpy() throws {
+    let data = try Data(contentsOf: fixtureURL("Explain/gauss_legendre.json"))
+    let golden = try JSONDecoder().decode([String: [String: [Double]]].self, from: data)
+    XCTAssertEqual(golden.count, 5)
+    for (key, table) in golden {
+      let n = try XCTUnwrap(Int(key))
+      let (alphas, weights) = IntegratedGradients.Rule.gaussLegendre.nodesAndWeights(count: n)
+      let expectedAlphas = try XCTUnwrap(table["alphas"])
+      let expectedWeights = try XCTUnwrap(table["weights"])
+      XCTAssertEqual(alphas.count, expectedAlphas.count)
+      for (a, b) in zip(alphas, expectedAlphas) { XCTAssertEqual(a, b, accuracy: 1e-13, "n=\(n)") }
+      for (a, b) in zip(weights, expectedWeights) {
+        XCTAssertEqual(a, b, accuracy: 1e-13, "n=\(n)")
+      }
+    }
   }
 
   func testInvalidParametersAndBaselineShapeThrow() throws {
