@@ -20,3 +20,11 @@ echo "== demo images Assets/images/*"
 echo
 echo "== demo classify --top 3 Assets/images/*   (EfficientNet-Lite0, ImageNet weights)"
 "$demo" classify --top 3 Assets/images/*
+echo
+echo "== demo explain: why Lite0 answered as it did (panels: image | heat map | overlay in Output/)"
+mkdir -p Output
+for photo in coffee chelsea; do
+  for method in saliency gradcam ig; do
+    "$demo" explain "Assets/images/$photo.png" --method "$method" --output "Output/$photo-$method.png"
+  done
+done

@@ -7,5 +7,7 @@ struct Demo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
     abstract: "Run, explain and attack ImageNet classifiers on the CPU.",
-    subcommands: [Images.self, Bench.self, Train.self, Classify.self, BenchModel.self])
+    subcommands: [
+      Images.self, Classify.self, ExplainCommand.self, Train.self, Bench.self, BenchModel.self,
+    ])
 }

@@ -7,14 +7,6 @@ import XCTest
 
 /// Runs the built `demo classify` binary on real files and checks its output and exit status.
 final class ClassifyCommandTests: XCTestCase {
-  private struct Run {
-    var status: Int32
-    var standardOutput: String
-    var standardError: String
-
-    var lines: [String] { standardOutput.split(separator: "\n").map(String.init) }
-  }
-
   private struct Row: Decodable {
     struct Entry: Decodable {
       var index: Int
@@ -26,39 +18,9 @@ final class ClassifyCommandTests: XCTestCase {
     var logits: [Float]?
   }
 
-  /// The folder holding the built products (the test bundle sits next to `demo`).
-  private var productsDirectory: URL {
-    #if os(macOS)
-      for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-        return bundle.bundleURL.deletingLastPathComponent()
-      }
-      return Bundle.main.bundleURL
-    #else
-      return Bundle.main.bundleURL
-    #endif
-  }
+  private func demo(_ arguments: [String]) throws -> DemoRun { try runDemo(arguments) }
 
-  /// Runs `demo arguments...` from the repository root (where `Assets/` is).
-  private func demo(_ arguments: [String]) throws -> Run {
-    let process = Process()
-    process.executableURL = productsDirectory.appendingPathComponent("demo")
-    process.arguments = arguments
-    process.currentDirectoryURL = repositoryRoot
-    let (output, error) = (Pipe(), Pipe())
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    // Read both pipes before waiting, so a full pipe cannot block the child.
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(
-      status: process.terminationStatus,
-      standardOutput: String(decoding: outputData, as: UTF8.self),
-      standardError: String(decoding: errorData, as: UTF8.self))
-  }
-
-  private func rows(_ run: Run) throws -> [Row] {
+  private func rows(_ run: DemoRun) throws -> [Row] {
     try run.lines.map { try JSONDecoder().decode(Row.self, from: Data($0.utf8)) }
   }
 

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Explain
+import Foundation
+import Models
+import Tensor
+
+/// `demo explain INPUT --method …`: one attribution of EfficientNet-Lite0's answer, drawn as a
+/// panel (image | heat map | overlay) and summarised as JSON.
+struct ExplainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "explain",
+    abstract: "Explain EfficientNet-Lite0's prediction for a photograph or .npy image.",
+    discussion: """
+      Writes a PNG panel (image | heat map | overlay). With --json prints one object:
+      {"file", "method", "target", "label", "output", "map": {"height", "width", "sum", "max",
+      "top": [flat indices of the 100 largest values]}}. LIME is not implemented yet.
+      """)
+
+  enum Method: String, ExpressibleByArgument, CaseIterable {
+    case saliency, gradxinput, smoothgrad, ig, gradcam, occlusion
+  }
+
+  @Argument(help: "A PNG or JPEG photograph, or a .npy float image [3,224,224] in [0, 1].")
+  var input: String
+
+  @Option(help: "The attribution method: \(Method.allCases.map(\.rawValue).joined(separator: "|")).")
+  var method: Method = .saliency
+
+  @Option(help: "The class to explain (default: the top prediction).")
+  var target: Int?
+
+  @Option(help: "Seed for sampling methods (SmoothGrad).")
+  var seed: UInt64 = 0
+
+  @Option(help: "The PNG panel to write (default: explain-METHOD.png).")
+  var output: String?
+
+  @Option(help: "The model checkpoint.")
+  var model = "Assets/models/efficientnet-lite0.pth"
+
+  @Option(help: "The class names, one per line, in logit order.")
+  var labels = "Assets/labels/imagenet_classes.txt"
+
+  @Flag(help: "Print a JSON summary instead of a sentence.")
+  var json = false
+
+  func validate() throws {
+    if let target, !(0..<1000).contains(target) {
+      throw ValidationError("--target must be a class index in 0..<1000, not \(target).")
+    }
+  }
+
+  func run() throws {
+    Classify.keepFreedMemory()
+    let classifier = try Classifier.efficientNetLite0(
+      weights: URL(fileURLWithPath: model), labels: URL(fileURLWithPath: labels))
+    let image = try Classify.input(input, for: classifier)
+    let logits = classifier.logits(image.expandingShape(at: 0))
+    let predicted = classifier.topPredictions(logits: logits, k: 1)[0][0]
+    let target = self.target ?? predicted.index
+    let start = DispatchTime.now().uptimeNanoseconds
+    let map = try attributionMap(classifier, image: image, target: target)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let outputPath = output ?? "explain-\(method.rawValue).png"
+    try HeatMap.writePanel(image: image, map: map, to: URL(fileURLWithPath: outputPath))
+    let label = classifier.classNames[target]
+    if json {
+      try printJSON(map: map, target: target, label: label, output: outputPath)
+    } else {
+      print(
+        String(
+          format: "%@: %@ of '%@' (%d) in %.2f s → %@", input, method.rawValue, label, target,
+          seconds, outputPath))
+    }
+  }
+
+  /// The `[H, W]` map the panel draws.
+  private func attributionMap(_ classifier: Classifier, image: Tensor, target: Int) throws -> Tensor
+  {
+    switch method {
+    case .saliency:
+      return try Saliency(classifier: classifier).map(image, target: target)
+    case .gradxinput:
+      return try GradientTimesInput(classifier: classifier).attribute(image, target: target)
+        .channelReduced(.sumAbsolute)
+    case .smoothgrad:
+      return try SmoothGrad(classifier: classifier, seed: seed).attribute(image, target: target)
+        .channelReduced(.maximumAbsolute)
+    case .ig:
+      return try IntegratedGradients(classifier: classifier).attribute(image, target: target)
+        .channelReduced(.sumAbsolute)
+    case .gradcam:
+      return try GradCAM(classifier: classifier).map(image, target: target)
+    case .occlusion:
+      // Every channel of a window is occluded together, so the three channels carry one value.
+      return try Occlusion(classifier: classifier, patch: (16, 16), stride: (8, 8))
+        .attribute(image, target: target).selecting(axis: 0, index: 0)
+    }
+  }
+
+  private func printJSON(map: Tensor, target: Int, label: String, output: String) throws {
+    let values = map.scalars
+    let top = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+      .prefix(100)
+    let object: [String: Any] = [
+      "file": input, "method": method.rawValue, "target": target, "label": label,
+      "output": output,
+      "map": [
+        "height": map.shape[0], "width": map.shape[1], "sum": Double(map.sum()),
+        "max": Double(map.maximum()), "top": Array(top),
+      ] as [String: Any],
+    ]
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+  }
+}
