@@ -88,4 +88,16 @@ void ck_average_pool_backward(const float *outputGradient, const CKWindow *windo
 /// `Σ values[i]` for `i < count`, accumulated in 16 float lanes.
 float ck_sum(const float *values, long count);
 
+// MARK: - Thread pool
+
+/// One chunk of a parallel loop.
+typedef void (*ck_parallel_task)(void *context, long chunk);
+
+/// Runs `task(context, chunk)` for `chunk` in `[0, chunks)` on the calling thread and up to
+/// `chunks − 1` persistent worker threads, and returns when all have finished. Workers keep
+/// polling for new work for 2 ms after their last chunk (so that consecutive loops start without
+/// a wake-up), then park. A call made while another is running (nested in a task, or from a
+/// second thread) runs its chunks inline, one after the other.
+void ck_parallel_run(long chunks, ck_parallel_task task, void *context);
+
 #endif
