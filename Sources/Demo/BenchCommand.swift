@@ -170,23 +170,23 @@ struct Bench: ParsableCommand {
   /// The bodies run in blocks of consecutive calls (as in a network, where one kind of call
   /// follows another without pause), each block after an untimed warm-up call, and the blocks
   /// take turns three times so that a change in machine load affects all bodies alike. With
-  /// `settlingAfterFirst`, an untimed 0.2 s pause follows the block of the first body (the
-  /// multi-threaded reference SGEMM): OpenBLAS's worker threads keep spinning for about 0.1 s
-  /// after a threaded call and would otherwise take a core from the convolution's own workers.
-  private func medians(settlingAfterFirst: Bool, _ bodies: [() -> Void]) -> [Double] {
+  /// `settling` (more than one thread), an untimed 0.2 s pause follows every block: after a
+  /// multi-threaded call OpenBLAS's worker threads keep spinning for about 0.1 s, and the
+  /// library's own workers for 2 ms, and either would take a core from the next block.
+  private func medians(settling: Bool, _ bodies: [() -> Void]) -> [Double] {
     let cycles = 3
     for _ in 0..<warmup { for body in bodies { body() } }
     var times = [[Double]](repeating: [], count: bodies.count)
     for cycle in 0..<cycles {
       let count = runs * (cycle + 1) / cycles - runs * cycle / cycles
       for (index, body) in bodies.enumerated() {
+        if settling { usleep(200_000) }
         body()
         for _ in 0..<count {
           let start = DispatchTime.now().uptimeNanoseconds
           body()
           times[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        if settlingAfterFirst && index == 0 { usleep(200_000) }
       }
     }
     return times.map { values in
