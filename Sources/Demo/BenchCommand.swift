@@ -134,7 +134,7 @@ struct Bench: ParsableCommand {
       bMatrix.withUnsafeBufferPointer { b in
         c.withUnsafeMutableBufferPointer { c in
           medians(
-            settlingAfterFirst: threads > 1,
+            settling: threads > 1,
             [
               {
                 for _ in 0..<repeats {
