@@ -51,6 +51,9 @@ let package = Package(
       name: "ExplainTests", dependencies: ["Explain", "Models", "Imaging", "Tensor", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "TestSupport"]),
     .testTarget(
+      name: "BiasProbeTests",
+      dependencies: ["BiasProbe", "Explain", "Models", "Imaging", "Tensor", "TestSupport"]),
+    .testTarget(
       name: "DemoTests", dependencies: ["Demo", "Models", "Imaging", "Tensor", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
