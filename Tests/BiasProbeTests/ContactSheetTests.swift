@@ -20,10 +20,10 @@ final class ContactSheetTests: XCTestCase {
     ])
     let sheet = ContactSheet(columns: 2, tileSize: 40, padding: 8, captionLines: 2)
     let image = sheet.render(report)
-    // Width: 2 padding + 2 tiles + 1 gap; height: title (14 + 8), per section a heading (13) and
+    // Width: 2 padding + 2 tiles + 1 gap; height: title (16 + 8), per section a heading (13) and
     // rows of (tile + 2 + 2 caption lines of 9 + padding), plus the two paddings.
-    XCTAssertEqual(image.shape, [3, 8 + 22 + (13 + 2 * (40 + 2 + 18 + 8)) + (13 + 1 * (40 + 2 + 18 + 8)) + 8, 8 * 3 + 80])
-    let top = 8 + 22 + 13
+    XCTAssertEqual(image.shape, [3, 8 + 24 + (13 + 2 * (40 + 2 + 18 + 8)) + (13 + 1 * (40 + 2 + 18 + 8)) + 8, 8 * 3 + 80])
+    let top = 8 + 24 + 13
     XCTAssertEqual([image[0, top + 20, 8 + 20], image[1, top + 20, 8 + 20], image[2, top + 20, 8 + 20]], [1, 0, 0])
     XCTAssertEqual([image[0, top + 20, 56 + 20], image[1, top + 20, 56 + 20]], [0, 1])
     // The small blue square is scaled up to fill its tile (second row, first column).

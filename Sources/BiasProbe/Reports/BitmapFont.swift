@@ -1,16 +1,17 @@
 import Tensor
 
-/// A 5×7 pixel font for printable ASCII (32–126), drawn into image tensors: captions on
+/// A 5×7 pixel font (with one-pixel descenders on g, j, p, q, y) for printable ASCII (32–126), drawn into image tensors: captions on
 /// contact sheets and galleries without a font file or a plotting library.
 ///
 /// Each glyph is five column bytes, left to right; bit `r` (least significant = top) of a
-/// column is the pixel in row `r`. Glyphs advance by 6 pixels (one blank column) and lines by 9
+/// column is the pixel in row `r`: rows 0–6 hold capitals and digits, row 7 the descenders.
+/// Glyphs advance by 6 pixels (one blank column) and lines by 9
 /// at scale 1. Characters outside 32–126 are drawn as `?`.
 public struct BitmapFont: Sendable {
   /// Glyph width in pixels (before scaling).
   public static let glyphWidth = 5
-  /// Glyph height in pixels (before scaling).
-  public static let glyphHeight = 7
+  /// Glyph height in pixels including the descender row (before scaling).
+  public static let glyphHeight = 8
   /// Horizontal advance per character, including the blank column.
   public static let advance = 6
   /// Vertical advance per line.
@@ -25,7 +26,7 @@ public struct BitmapFont: Sendable {
     self.scale = scale
   }
 
-  /// Whether the pixel at `column` (0..<5), `row` (0..<7) of `character`'s glyph is set.
+  /// Whether the pixel at `column` (0..<5), `row` (0..<8) of `character`'s glyph is set.
   public static func isSet(_ character: Character, column: Int, row: Int) -> Bool {
     let glyph = columns(of: character)
     return (glyph[column] >> UInt8(row)) & 1 == 1
@@ -42,7 +43,7 @@ public struct BitmapFont: Sendable {
   /// Draws `text` into `image` `[3, H, W]` with its top-left corner at (`x`, `y`), in `color`
   /// (RGB in [0, 1]); pixels outside the image are clipped.
   ///
-  /// - Complexity: O(characters · 35 · scale²).
+  /// - Complexity: O(characters · 40 · scale²).
   public func draw(
     _ text: String, into image: inout Tensor, x: Int, y: Int,
     color: (red: Float, green: Float, blue: Float) = (0, 0, 0)
@@ -80,7 +81,7 @@ public struct BitmapFont: Sendable {
     return Array(glyphs[start..<start + 5])
   }
 
-  /// ASCII 32–126, five column bytes each (bit 0 = top row).
+  /// ASCII 32–126, five column bytes each (bit 0 = top row, bit 7 = descender row).
   static let glyphs: [UInt8] = [
     0x00, 0x00, 0x00, 0x00, 0x00,  // space
     0x00, 0x00, 0x5F, 0x00, 0x00,  // !
@@ -153,17 +154,17 @@ public struct BitmapFont: Sendable {
     0x38, 0x44, 0x44, 0x48, 0x7F,  // d
     0x38, 0x54, 0x54, 0x54, 0x18,  // e
     0x08, 0x7E, 0x09, 0x01, 0x02,  // f
-    0x0C, 0x52, 0x52, 0x52, 0x3E,  // g
+    0x18, 0xA4, 0xA4, 0xA4, 0x7C,  // g
     0x7F, 0x08, 0x04, 0x04, 0x78,  // h
     0x00, 0x44, 0x7D, 0x40, 0x00,  // i
-    0x20, 0x40, 0x44, 0x3D, 0x00,  // j
+    0x40, 0x80, 0x84, 0x7D, 0x00,  // j
     0x7F, 0x10, 0x28, 0x44, 0x00,  // k
     0x00, 0x41, 0x7F, 0x40, 0x00,  // l
     0x7C, 0x04, 0x18, 0x04, 0x78,  // m
     0x7C, 0x08, 0x04, 0x04, 0x78,  // n
     0x38, 0x44, 0x44, 0x44, 0x38,  // o
-    0x7C, 0x14, 0x14, 0x14, 0x08,  // p
-    0x08, 0x14, 0x14, 0x18, 0x7C,  // q
+    0xFC, 0x24, 0x24, 0x24, 0x18,  // p
+    0x18, 0x24, 0x24, 0x24, 0xFC,  // q
     0x7C, 0x08, 0x04, 0x04, 0x08,  // r
     0x48, 0x54, 0x54, 0x54, 0x20,  // s
     0x04, 0x3F, 0x44, 0x40, 0x20,  // t
@@ -171,7 +172,7 @@ public struct BitmapFont: Sendable {
     0x1C, 0x20, 0x40, 0x20, 0x1C,  // v
     0x3C, 0x40, 0x30, 0x40, 0x3C,  // w
     0x44, 0x28, 0x10, 0x28, 0x44,  // x
-    0x0C, 0x50, 0x50, 0x50, 0x3C,  // y
+    0x1C, 0xA0, 0xA0, 0xA0, 0x7C,  // y
     0x44, 0x64, 0x54, 0x4C, 0x44,  // z
     0x00, 0x08, 0x36, 0x41, 0x00,  // {
     0x00, 0x00, 0x7F, 0x00, 0x00,  // |
