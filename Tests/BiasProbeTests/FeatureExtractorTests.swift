@@ -9,7 +9,7 @@ import XCTest
 final class FeatureExtractorTests: XCTestCase {
   /// Three photographs copied to a temporary folder.
   private func folderOfPhotographs() throws -> URL {
-    let folder = try Lite0Fixture.temporaryFolder()
+    let folder = try ProbeFixtures.temporaryFolder()
     for name in ["horse.png", "grace_hopper.jpg", "rocket.jpg"] {
       try FileManager.default.copyItem(
         at: assetURL("images/\(name)"), to: folder.appendingPathComponent(name))
@@ -18,7 +18,7 @@ final class FeatureExtractorTests: XCTestCase {
   }
 
   func testFeaturesOfFilesEqualTheClassifiersFeaturesInBatches() throws {
-    let lite0 = try Lite0Fixture.classifier()
+    let lite0 = try ProbeFixtures.classifier()
     let folder = try folderOfPhotographs()
     defer { try? FileManager.default.removeItem(at: folder) }
     let files = try FeatureExtractor.imageFiles(in: folder)
@@ -36,7 +36,7 @@ final class FeatureExtractorTests: XCTestCase {
   }
 
   func testSecondRunReadsTheCacheAndAChangedFileIsRecomputed() throws {
-    let counting = CountingClassifier(try Lite0Fixture.classifier())
+    let counting = FeatureCountingClassifier(try ProbeFixtures.classifier())
     let folder = try folderOfPhotographs()
     defer { try? FileManager.default.removeItem(at: folder) }
     let cache = FeatureCache(url: folder.appendingPathComponent("cache/features.safetensors"))
@@ -79,7 +79,7 @@ final class FeatureExtractorTests: XCTestCase {
   }
 
   func testSizeAndModificationTimeValidationNoticesAnEdit() throws {
-    let counting = CountingClassifier(try Lite0Fixture.classifier())
+    let counting = FeatureCountingClassifier(try ProbeFixtures.classifier())
     let folder = try folderOfPhotographs()
     defer { try? FileManager.default.removeItem(at: folder) }
     let cache = FeatureCache(url: folder.appendingPathComponent("f.safetensors"), validation: .sizeAndModificationTime)
@@ -96,7 +96,7 @@ final class FeatureExtractorTests: XCTestCase {
   }
 
   func testABadImageIsATypedErrorOrSkippedWithAReport() throws {
-    let counting = CountingClassifier(try Lite0Fixture.classifier())
+    let counting = FeatureCountingClassifier(try ProbeFixtures.classifier())
     let folder = try folderOfPhotographs()
     defer { try? FileManager.default.removeItem(at: folder) }
     let bad = folder.appendingPathComponent("broken.png")
@@ -117,7 +117,7 @@ final class FeatureExtractorTests: XCTestCase {
     XCTAssertEqual(set.skipped.map(\.file), [bad])
     XCTAssertFalse(set.files.contains(bad))
 
-    let empty = try Lite0Fixture.temporaryFolder()
+    let empty = try ProbeFixtures.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: empty) }
     XCTAssertThrowsError(try FeatureExtractor.imageFiles(in: empty)) {
       XCTAssertEqual($0 as? FeatureExtractionError, .noImages(empty.path))
@@ -125,15 +125,15 @@ final class FeatureExtractorTests: XCTestCase {
   }
 
   func testInMemoryDatasetInBatchesWithItsOwnCache() throws {
-    let counting = CountingClassifier(try Lite0Fixture.classifier())
-    let photos = try Lite0Fixture.photographs().prefix(3)
+    let counting = FeatureCountingClassifier(try ProbeFixtures.classifier())
+    let photos = try ProbeFixtures.photographs().prefix(3)
     let images = Tensor.stack(try photos.map { try Preprocessing.imageNet(ImageFile.decode(contentsOf: $0)) })
     let extractor = FeatureExtractor(classifier: counting, modelIdentity: "lite0", batchSize: 2)
     let plain = try extractor.features(of: images)
     XCTAssertEqual(counting.featureImages, 3)
     assertAllClose(plain, counting.inner.features(images), absoluteTolerance: 1e-4)
 
-    let folder = try Lite0Fixture.temporaryFolder()
+    let folder = try ProbeFixtures.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let cache = FeatureCache(url: folder.appendingPathComponent("dataset.safetensors"))
     _ = try extractor.features(of: images, cache: cache)

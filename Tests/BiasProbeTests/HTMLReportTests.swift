@@ -11,8 +11,8 @@ final class HTMLReportTests: XCTestCase {
   /// A class report of three photographs under Lite0 with saliency overlays: two "prototypes"
   /// and one "criticism" (the indices and scores stand for any selector's output).
   private func lite0Report() throws -> (SelectionReport, Tensor) {
-    let lite0 = try Lite0Fixture.classifier()
-    let photos = try Lite0Fixture.photographs().filter {
+    let lite0 = try ProbeFixtures.classifier()
+    let photos = try ProbeFixtures.photographs().filter {
       ["coffee.png", "horse.png", "chelsea.png"].contains($0.lastPathComponent)
     }
     let images = Tensor.stack(try photos.map { try lite0.preprocessing(ImageFile.decode(contentsOf: $0)) })
@@ -52,7 +52,7 @@ final class HTMLReportTests: XCTestCase {
       XCTAssertEqual($0 as? ReportError, .indexOutOfRange(2, count: 2, section: "p"))
     }
     XCTAssertThrowsError(try SelectionReport(
-      title: "t", images: images, sections: [], explaining: Saliency(classifier: CountingClassifier(try Lite0Fixture.classifier())))) {
+      title: "t", images: images, sections: [], explaining: Saliency(classifier: FeatureCountingClassifier(try ProbeFixtures.classifier())))) {
       XCTAssertEqual($0 as? ReportError, .missingTarget)
     }
   }
@@ -70,7 +70,7 @@ final class HTMLReportTests: XCTestCase {
     guard let executable = chromium() else {
       throw XCTSkip("chromium is not installed (apt-get install chromium; Scripts/setup.sh does it)")
     }
-    let profile = try Lite0Fixture.temporaryFolder()
+    let profile = try ProbeFixtures.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: profile) }
     let process = Process()
     process.executableURL = executable
@@ -94,7 +94,7 @@ final class HTMLReportTests: XCTestCase {
       throw XCTSkip("chromium is not installed (apt-get install chromium; Scripts/setup.sh does it)")
     }
     let (report, _) = try lite0Report()
-    let folder = try Lite0Fixture.temporaryFolder()
+    let folder = try ProbeFixtures.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let page = folder.appendingPathComponent("report.html")
     try HTMLReport().write(report, to: page)

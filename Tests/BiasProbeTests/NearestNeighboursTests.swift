@@ -73,15 +73,15 @@ final class NearestNeighboursTests: XCTestCase {
   /// On Lite0 features of the bundled photographs: each photograph's nearest image in a set of
   /// mirrored and zoomed (centre 70%) copies of all of them is a copy of itself.
   func testEachPhotographsNearestNeighbourIsACopyOfItself() throws {
-    let lite0 = try Lite0Fixture.classifier()
-    let photos = try Lite0Fixture.photographs()
+    let lite0 = try ProbeFixtures.classifier()
+    let photos = try ProbeFixtures.photographs()
     XCTAssertGreaterThanOrEqual(photos.count, 10)
     var originals: [Tensor] = [], copies: [Tensor] = [], copyOwner: [Int] = []
     for (i, url) in photos.enumerated() {
       let decoded = try ImageFile.decode(contentsOf: url)
       let original = try lite0.preprocessing(decoded)
       originals.append(original)
-      copies.append(original.flippedHorizontally())
+      copies.append(ProbeFixtures.mirrored(original))
       let (h, w) = (decoded.shape[1], decoded.shape[2])
       copies.append(try lite0.preprocessing(
         decoded.centerCropped(height: h * 7 / 10, width: w * 7 / 10).contiguous()))

@@ -5,8 +5,9 @@ import Tensor
 import TestSupport
 import XCTest
 
-/// Lite0 loaded once for the BiasProbe tests, and the bundled photographs preprocessed.
-enum Lite0Fixture {
+/// Lite0 loaded once for the feature, neighbour and report tests; the bundled photographs;
+/// temporary folders; mirrored images.
+enum ProbeFixtures {
   nonisolated(unsafe) private static var cached: Classifier?
 
   static func classifier() throws -> Classifier {
@@ -35,7 +36,7 @@ enum Lite0Fixture {
 }
 
 /// Forwards to a classifier and counts the images whose features were computed.
-final class CountingClassifier: ImageClassifier, @unchecked Sendable {
+final class FeatureCountingClassifier: ImageClassifier, @unchecked Sendable {
   let inner: any ImageClassifier
   private let lock = NSLock()
   private var counted = 0
@@ -60,15 +61,15 @@ final class CountingClassifier: ImageClassifier, @unchecked Sendable {
   }
 }
 
-extension Tensor {
+extension ProbeFixtures {
   /// `[C, H, W]` mirrored left to right.
-  func flippedHorizontally() -> Tensor {
-    let (c, h, w) = (shape[0], shape[1], shape[2])
-    let source = contiguous().scalars
+  static func mirrored(_ image: Tensor) -> Tensor {
+    let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
+    let source = image.contiguous().scalars
     var out = [Float](repeating: 0, count: source.count)
     for k in 0..<c { for y in 0..<h { for x in 0..<w {
       out[(k * h + y) * w + x] = source[(k * h + y) * w + (w - 1 - x)]
     } } }
-    return Tensor(shape: shape, scalars: out)
+    return Tensor(shape: image.shape, scalars: out)
   }
 }
