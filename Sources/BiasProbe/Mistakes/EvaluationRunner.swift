@@ -3,7 +3,7 @@ import Imaging
 import Models
 import Tensor
 
-/// Runs a classifier over labelled image files in batches and collects an `Evaluation`.
+/// Runs a classifier over labelled image files in batches and collects a `ClassifierEvaluation`.
 ///
 /// Each batch is decoded (`ImageFile.decode`) and preprocessed (`Preprocessing`, e.g. shorter
 /// side 256 and centre crop 224) on all cores (`ComputeThreads.parallelFor`), then goes through
@@ -46,12 +46,12 @@ public struct EvaluationRunner: Sendable {
   ///   `EvaluationError.classOutOfRange` when a true class exceeds the classifier's classes.
   public func evaluate(
     _ images: [LabelledImage], progress: ProgressHandler = WorkProgress.ignore
-  ) throws -> Evaluation {
+  ) throws -> ClassifierEvaluation {
     let classCount = classifier.classNames.count
     for image in images where !(0..<classCount).contains(image.trueClass) {
       throw EvaluationError.classOutOfRange(name: image.name, trueClass: image.trueClass, classCount: classCount)
     }
-    var items: [Evaluation.Item] = []
+    var items: [ClassifierEvaluation.Item] = []
     items.reserveCapacity(images.count)
     progress(WorkProgress(stage: "evaluation", completed: 0, total: images.count))
     for start in stride(from: 0, to: images.count, by: batchSize) {
@@ -60,11 +60,11 @@ public struct EvaluationRunner: Sendable {
       let logits = classifier.logits(Tensor.stack(inputs))
       let ranked = classifier.topPredictions(logits: logits, k: top)
       for (image, predictions) in zip(batch, ranked) {
-        items.append(Evaluation.Item(name: image.name, trueClass: image.trueClass, predictions: predictions))
+        items.append(ClassifierEvaluation.Item(name: image.name, trueClass: image.trueClass, predictions: predictions))
       }
       progress(WorkProgress(stage: "evaluation", completed: items.count, total: images.count))
     }
-    return Evaluation(items: items, classNames: classifier.classNames)
+    return ClassifierEvaluation(items: items, classNames: classifier.classNames)
   }
 
   /// The network inputs `[3, H, W]` of a batch, decoded and preprocessed in parallel.

@@ -4,7 +4,7 @@ import Imaging
 import Models
 import Tensor
 
-/// Builds a `HumanStudy` from an `Evaluation` of labelled image files: each item shows the
+/// Builds a `HumanStudy` from a `ClassifierEvaluation` of labelled image files: each item shows the
 /// image as the model saw it (the preprocessed crop, as JPEG), the model's top-1 answer with its
 /// probability, optionally an explanation of that answer (a heat-map overlay) and, for mistakes,
 /// the WordNet relation between label and answer as a note.
@@ -39,7 +39,7 @@ public struct HumanStudyBuilder {
   /// - Complexity: one decode and, with an explanation, one attribution per shown image.
   /// - Throws: `ImageError` naming a file that cannot be decoded, `AttributionError`.
   public func study(
-    id: String, title: String, evaluation: Evaluation, images: [LabelledImage],
+    id: String, title: String, evaluation: ClassifierEvaluation, images: [LabelledImage],
     showsLabels: Bool = false, progress: ProgressHandler = WorkProgress.ignore
   ) throws -> HumanStudy {
     precondition(images.map(\.name) == evaluation.items.map(\.name),

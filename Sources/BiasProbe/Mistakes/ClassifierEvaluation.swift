@@ -9,7 +9,7 @@ import Models
 ///   `Proportion`.
 /// - `confusions`: how often each (true, predicted) pair occurs among top-1 mistakes, most
 ///   frequent first.
-public struct Evaluation: Sendable {
+public struct ClassifierEvaluation: Sendable {
   /// One evaluated image.
   public struct Item: Sendable, Hashable, Codable {
     /// The image's name (its file name in the label file).
