@@ -81,11 +81,7 @@ final class HumanStudyPageTests: XCTestCase {
   /// verdict file the page built, which the Swift reader validates and scores.
   func testChromiumRecordsClicksAndKeysIntoAVerdictFileTheScorerReads() throws {
     // Arrange
-    guard let chromium = Self.chromium() else {
-      throw XCTSkip(
-        "chromium is not installed and could not be: Scripts/setup.sh installs it with "
-          + "`apt-get install -y chromium` (Debian); this test needs a real browser.")
-    }
+    _ = try HeadlessChromium.required()
     let folder = FileManager.default.temporaryDirectory
       .appendingPathComponent("study-page-\(ProcessInfo.processInfo.processIdentifier)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -94,21 +90,13 @@ final class HumanStudyPageTests: XCTestCase {
     try HumanStudyPage.write(study(), to: page)
     // p1 correct (key 1) → p2 wrong (button) → p3 acceptable (key a) → back (button) → p3 wrong
     // (key w, replaces acceptable) → ← ← to p2 → p2 acceptable (key 2); p4 stays unjudged.
-    let steps = [
+    let url = page.absoluteString + HeadlessChromium.autotestFragment([
       "name:Ada Lovelace", "key:1", "click:verdict-wrong", "key:a", "click:previous", "key:w",
       "key:ArrowLeft", "key:ArrowLeft", "key:2",
-    ].joined(separator: ",")
-    let url = page.absoluteString + "#autotest="
-      + steps.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: ":,-")))!
+    ])
 
     // Act
-    let dom = try Self.run(
-      chromium,
-      [
-        "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
-        "--user-data-dir=\(folder.appendingPathComponent("profile").path)",
-        "--virtual-time-budget=5000", "--dump-dom", url,
-      ])
+    let dom = try HeadlessChromium.dumpDOM(of: url, profile: folder.appendingPathComponent("profile"))
 
     // Assert: the script ran to the end and produced a download link to a Blob.
     XCTAssertTrue(dom.contains("data-autotest=\"done\""), String(dom.suffix(2000)))
@@ -117,7 +105,7 @@ final class HumanStudyPageTests: XCTestCase {
       "no blob: download link")
     XCTAssertTrue(dom.contains("download=\"verdicts-page_test-Ada_Lovelace.json\""))
     XCTAssertTrue(try element("span", id: "progress", in: dom).contains("3 judged"))
-    let json = Self.unescapedHTML(try element("pre", id: "verdicts-json", in: dom))
+    let json = HeadlessChromium.unescaped(try element("pre", id: "verdicts-json", in: dom))
     let saved = folder.appendingPathComponent("verdicts.json")
     try Data(json.utf8).write(to: saved)
     let verdicts = try HumanStudyVerdicts.read(contentsOf: saved)
@@ -133,47 +121,5 @@ final class HumanStudyPageTests: XCTestCase {
     let score = try HumanStudyScore([verdicts])
     XCTAssertEqual(score.top1Error, Proportion(successes: 2, trials: 6))
     XCTAssertEqual(score.annotators[0].rectifiedError, Proportion(successes: 1, trials: 6))
-  }
-
-  // MARK: Browser helpers
-
-  /// The chromium executable on `PATH`, if any.
-  static func chromium() -> URL? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    let folders = path.split(separator: ":").map(String.init) + ["/usr/bin"]
-    for folder in folders {
-      for name in ["chromium", "chromium-browser"] {
-        let candidate = URL(fileURLWithPath: folder).appendingPathComponent(name)
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-      }
-    }
-    return nil
-  }
-
-  /// Runs `executable` and returns its standard output (stderr is discarded: chromium logs
-  /// D-Bus complaints there in containers). Fails after 120 s.
-  static func run(_ executable: URL, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: timer)
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    timer.cancel()
-    XCTAssertEqual(process.terminationStatus, 0, "chromium exited with \(process.terminationStatus)")
-    return String(decoding: data, as: UTF8.self)
-  }
-
-  /// Text content as serialised by a browser: `&lt;`, `&gt;`, `&amp;`, `&quot;`, `&#39;`,
-  /// `&nbsp;` back to characters.
-  static func unescapedHTML(_ text: String) -> String {
-    text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-      .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-      .replacingOccurrences(of: "&nbsp;", with: "\u{A0}").replacingOccurrences(of: "&amp;", with: "&")
   }
 }

@@ -40,7 +40,7 @@ public enum HumanStudyPage {
     // Sorted keys make the page reproducible; JSON never needs escaping inside a script element
     // except for "</" (and U+2028/9 in old engines), replaced by their \u escapes.
     let json =
-      (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]))
+      (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys, .withoutEscapingSlashes]))
       .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     let safeJSON = json.replacingOccurrences(of: "<", with: "\\u003c")
       .replacingOccurrences(of: "\u{2028}", with: "\\u2028")

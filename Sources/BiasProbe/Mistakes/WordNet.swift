@@ -236,17 +236,31 @@ public struct WordNet: Sendable {
       throw LineProblem(text: "'\(pointerCountText)' is not a pointer count")
     }
     position += 1
+    guard position + 4 * pointerCount <= ranges.count else {
+      throw LineProblem(text: "the line ends before its \(pointerCount) pointers")
+    }
+    // Pointers are read from their bytes: 4 per pointer, most of them not hypernyms.
+    func bytes(_ i: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[ranges[i]]) }
     var hypernyms: [Int] = []
     for i in 0..<pointerCount {
-      let symbol = try field(position, "pointer \(i + 1)")
-      let target = try field(position + 1, "pointer \(i + 1)'s offset")
-      let partOfSpeech = try field(position + 2, "pointer \(i + 1)'s part of speech")
-      _ = try field(position + 3, "pointer \(i + 1)'s source/target")
+      let symbol = bytes(position)
+      let target = bytes(position + 1)
+      let partOfSpeech = bytes(position + 2)
       position += 4
-      guard target.count == 8, let targetOffset = Int(target) else {
-        throw LineProblem(text: "pointer \(i + 1) names '\(target)', not an 8-digit offset")
+      var targetOffset = 0
+      for digit in target {
+        guard (0x30...0x39).contains(digit) else { targetOffset = -1; break }
+        targetOffset = targetOffset * 10 + Int(digit - 0x30)
       }
-      if (symbol == "@" || symbol == "@i") && partOfSpeech == "n" {
+      guard target.count == 8, targetOffset >= 0 else {
+        throw LineProblem(
+          text: "pointer \(i + 1) names '\(String(decoding: target, as: UTF8.self))', not an "
+            + "8-digit offset")
+      }
+      let isHypernym =
+        symbol.first == UInt8(ascii: "@")
+        && (symbol.count == 1 || (symbol.count == 2 && symbol[1] == UInt8(ascii: "i")))
+      if isHypernym && partOfSpeech.count == 1 && partOfSpeech[0] == UInt8(ascii: "n") {
         hypernyms.append(targetOffset)
       }
     }
