@@ -55,6 +55,9 @@ struct Evaluate: ParsableCommand {
     if let threads = resources.threads { ComputeThreads.set(threads) }
     Classify.keepFreedMemory()
     let (classifier, hierarchy) = try resources.load()
+    guard top <= classifier.classNames.count else {
+      throw ValidationError("--top must be at most the \(classifier.classNames.count) classes.")
+    }
     let images = try LabelFile.read(
       contentsOf: URL(fileURLWithPath: labels), folder: URL(fileURLWithPath: folder),
       classNames: classifier.classNames, classIDs: hierarchy.classIDs)

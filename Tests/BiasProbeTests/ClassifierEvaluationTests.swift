@@ -60,4 +60,13 @@ final class ClassifierEvaluationTests: XCTestCase {
     XCTAssertEqual(matrix[1], [1, 1, 0, 0])
     XCTAssertEqual(matrix.flatMap { $0 }.reduce(0, +), 7)
   }
+
+  func testAnEmptyEvaluationHasNoErrorsAndNoClasses() {
+    let empty = ClassifierEvaluation(items: [], classNames: ["zero"])
+
+    XCTAssertEqual(empty.top1Error, Proportion(successes: 0, trials: 0))
+    XCTAssertEqual(empty.topKError(5), Proportion(successes: 0, trials: 0))
+    XCTAssertTrue(empty.perClass(k: 5).isEmpty)
+    XCTAssertTrue(empty.confusions.isEmpty)
+  }
 }

@@ -50,12 +50,14 @@ public struct ClassifierEvaluation: Sendable {
   /// The number of predictions every item has: the largest `k` that `topKError` accepts.
   public var rankedCount: Int { items.map(\.predictions.count).min() ?? 0 }
 
-  /// Images whose true class is not among the first `k` predictions, out of all images.
+  /// Images whose true class is not among the first `k` predictions, out of all images
+  /// (0 of 0 without images).
   ///
-  /// - Precondition: `1 <= k <= rankedCount` (evaluate with `top >= k`).
+  /// - Precondition: `1 <= k <= rankedCount` (evaluate with `top >= k`) unless there are no
+  ///   images.
   /// - Complexity: O(images · k).
   public func topKError(_ k: Int) -> Proportion {
-    precondition(k >= 1 && k <= rankedCount,
+    precondition(k >= 1 && (items.isEmpty || k <= rankedCount),
       "Top-\(k) error needs \(k) ranked predictions per image; the items have \(rankedCount).")
     return Proportion(successes: items.filter { !$0.isCorrect(top: k) }.count, trials: items.count)
   }
@@ -79,7 +81,7 @@ public struct ClassifierEvaluation: Sendable {
   ///
   /// - Precondition: `1 <= k <= rankedCount`.
   public func perClass(k: Int) -> [ClassResult] {
-    precondition(k >= 1 && k <= rankedCount,
+    precondition(k >= 1 && (items.isEmpty || k <= rankedCount),
       "Top-\(k) error needs \(k) ranked predictions per image; the items have \(rankedCount).")
     var groups: [Int: [Item]] = [:]
     for item in items { groups[item.trueClass, default: []].append(item) }

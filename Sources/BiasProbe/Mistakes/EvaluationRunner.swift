@@ -69,18 +69,17 @@ public struct EvaluationRunner: Sendable {
 
   /// The network inputs `[3, H, W]` of a batch, decoded and preprocessed in parallel.
   func prepare(_ batch: [LabelledImage]) throws -> [Tensor] {
-    var results = [Result<Tensor, any Error>](
-      repeating: .failure(EvaluationError.classOutOfRange(name: "", trueClass: 0, classCount: 0)),
-      count: batch.count)
+    var results = [Result<Tensor, any Error>?](repeating: nil, count: batch.count)
     let preprocessing = self.preprocessing
     results.withUnsafeMutableBufferPointer { slots in
+      // Each iteration writes its own slot.
       ComputeThreads.parallelFor(batch.count) { i in
         slots[i] = Result {
           try preprocessing(ImageFile.decode(contentsOf: batch[i].url))
         }
       }
     }
-    return try results.map { try $0.get() }
+    return try results.map { try $0!.get() }
   }
 }
 
