@@ -68,6 +68,34 @@ final class EvaluationRunnerTests: XCTestCase {
     }
   }
 
+  func testAnInMemoryDatasetGivesTheSameAnswersAsTheFiles() throws {
+    // Arrange: the five photographs, preprocessed and stacked into one [5, 3, 224, 224] tensor.
+    let (classifier, images) = try PhotographFixture.load()
+    let runner = EvaluationRunner(classifier: classifier, batchSize: 3, top: 5)
+    let stacked = Tensor.stack(try images.map {
+      try classifier.preprocessing(ImageFile.decode(contentsOf: $0.url))
+    })
+    var reports: [Int] = []
+
+    // Act
+    let fromFiles = try runner.evaluate(images)
+    let fromTensor = try runner.evaluate(
+      images: stacked, trueClasses: images.map(\.trueClass)) { reports.append($0.completed) }
+
+    // Assert
+    XCTAssertEqual(fromTensor.items.map(\.name), ["0", "1", "2", "3", "4"])
+    XCTAssertEqual(
+      fromTensor.items.map { $0.predictions.map(\.index) },
+      fromFiles.items.map { $0.predictions.map(\.index) })
+    XCTAssertEqual(fromTensor.top1Error, Proportion(successes: 2, trials: 5))
+    XCTAssertEqual(reports, [0, 3, 5])
+    XCTAssertThrowsError(
+      try runner.evaluate(images: stacked, trueClasses: [0, 1, 2, 3, 1000])
+    ) {
+      XCTAssertEqual($0 as? EvaluationError, .classOutOfRange(name: "4", trueClass: 1000, classCount: 1000))
+    }
+  }
+
   func testAnUndecodableImageIsAnErrorNamingTheFile() throws {
     let (classifier, _) = try PhotographFixture.load()
     let broken = FileManager.default.temporaryDirectory

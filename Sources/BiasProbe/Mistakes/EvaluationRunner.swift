@@ -67,6 +67,45 @@ public struct EvaluationRunner: Sendable {
     return ClassifierEvaluation(items: items, classNames: classifier.classNames)
   }
 
+  /// Classifies an in-memory dataset: `images` `[N, 3, H, W]` already at the classifier's input
+  /// size (no preprocessing), in batches of `batchSize`; `names[i]` (default `"i"`) names image
+  /// `i`. Reports `"evaluation"` progress per batch.
+  ///
+  /// - Precondition: `images` is `[N, 3, H, W]` and `trueClasses` (and `names`, when given) has
+  ///   `N` entries.
+  /// - Throws: `EvaluationError.classOutOfRange` when a true class exceeds the classifier's.
+  public func evaluate(
+    images: Tensor, trueClasses: [Int], names: [String]? = nil,
+    progress: ProgressHandler = WorkProgress.ignore
+  ) throws -> ClassifierEvaluation {
+    precondition(images.rank == 4 && images.shape[1] == 3,
+      "A dataset is [N, 3, H, W], not \(images.shape).")
+    let count = images.shape[0]
+    precondition(trueClasses.count == count,
+      "\(trueClasses.count) true classes for \(count) images.")
+    precondition(names == nil || names!.count == count, "\(names!.count) names for \(count) images.")
+    let names = names ?? (0..<count).map(String.init)
+    let classCount = classifier.classNames.count
+    for (name, trueClass) in zip(names, trueClasses) where !(0..<classCount).contains(trueClass) {
+      throw EvaluationError.classOutOfRange(name: name, trueClass: trueClass, classCount: classCount)
+    }
+    var items: [ClassifierEvaluation.Item] = []
+    items.reserveCapacity(count)
+    progress(WorkProgress(stage: "evaluation", completed: 0, total: count))
+    for start in stride(from: 0, to: count, by: batchSize) {
+      let end = min(start + batchSize, count)
+      let logits = classifier.logits(images.sliced(axis: 0, start..<end).contiguous())
+      for (offset, predictions) in classifier.topPredictions(logits: logits, k: top).enumerated() {
+        items.append(
+          ClassifierEvaluation.Item(
+            name: names[start + offset], trueClass: trueClasses[start + offset],
+            predictions: predictions))
+      }
+      progress(WorkProgress(stage: "evaluation", completed: items.count, total: count))
+    }
+    return ClassifierEvaluation(items: items, classNames: classifier.classNames)
+  }
+
   /// The network inputs `[3, H, W]` of a batch, decoded and preprocessed in parallel.
   func prepare(_ batch: [LabelledImage]) throws -> [Tensor] {
     var results = [Result<Tensor, any Error>?](repeating: nil, count: batch.count)
