@@ -124,7 +124,7 @@ struct StudyScore: ParsableCommand {
       interval (--confidence). With --json prints {"study", "population", "items", \
       "top1Error", "annotators": [{"name", "file", "judged", "acceptedMistakes", \
       "rectifiedError", "acceptance"}], "majorityRectifiedError", "pairs": [{"first", \
-      "second", "exact", "acceptability"}], "agreement", "acceptabilityAgreement"}, each rate \
+      "second", "exact", "acceptability", "kappa"}], "agreement", "acceptabilityAgreement"}, each rate \
       as {"count", "total", "rate", "low", "high"}.
       """)
 
@@ -186,7 +186,7 @@ struct StudyScore: ParsableCommand {
       "pairs": score.pairs.map { pair in
         [
           "first": pair.first, "second": pair.second, "exact": rate(pair.exact),
-          "acceptability": rate(pair.acceptability),
+          "acceptability": rate(pair.acceptability), "kappa": pair.kappa.map { $0 as Any } ?? NSNull(),
         ] as [String: Any]
       },
     ]
@@ -215,6 +215,7 @@ struct StudyScore: ParsableCommand {
       print("agreement \(pair.first) / \(pair.second)")
       print("  same verdict              " + text(pair.exact))
       print("  same accept / wrong       " + text(pair.acceptability))
+      print("  Cohen's kappa             " + (pair.kappa.map { String(format: "%.3f", $0) } ?? "undefined"))
     }
     if let agreement = score.agreement, let binary = score.acceptabilityAgreement {
       print("agreement over all pairs")

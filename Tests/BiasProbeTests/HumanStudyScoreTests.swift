@@ -48,6 +48,12 @@ final class HumanStudyScoreTests: XCTestCase {
     // Ada-Bob over i1–i4: same verdict on i2, i4; same accept/wrong on i2, i3, i4.
     XCTAssertEqual(score.pairs[0].exact, Proportion(successes: 2, trials: 4))
     XCTAssertEqual(score.pairs[0].acceptability, Proportion(successes: 3, trials: 4))
+    // Cohen's κ: p_o = 1/2, p_e = (2·1 + 1·1 + 1·2)/16 = 5/16, κ = 3/11; scikit-learn's
+    // cohen_kappa_score(["acceptable", "wrong", "correct", "correct"],
+    //                   ["wrong", "wrong", "acceptable", "correct"]) = 0.2727272727272727.
+    XCTAssertEqual(try XCTUnwrap(score.pairs[0].kappa), 0.2727272727272727, accuracy: 1e-12)
+    // One shared item, same verdict by both: p_e = 1, κ undefined.
+    XCTAssertNil(score.pairs[1].kappa)
     XCTAssertEqual(score.pairs[1].exact, Proportion(successes: 1, trials: 1))
     XCTAssertEqual(score.pairs[2].exact, Proportion(successes: 0, trials: 1))
     XCTAssertEqual(score.agreement, Proportion(successes: 3, trials: 6))

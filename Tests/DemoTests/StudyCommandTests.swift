@@ -18,6 +18,7 @@ final class StudyCommandTests: XCTestCase {
     var first: String
     var second: String
     var exact: Rate
+    var kappa: Double?
   }
   private struct Score: Decodable {
     var study: String
@@ -51,6 +52,7 @@ final class StudyCommandTests: XCTestCase {
     // Majority of two: a mistake needs both to accept it; only i3 is accepted by both.
     XCTAssertEqual(score.majorityRectifiedError.count, 2)
     XCTAssertEqual(score.pairs.map(\.exact.count), [2])
+    XCTAssertEqual(try XCTUnwrap(score.pairs[0].kappa), 3.0 / 11, accuracy: 1e-12)
     XCTAssertEqual(score.agreement?.total, 4)
   }
 

@@ -41,6 +41,9 @@ public struct HumanStudyScore: Sendable {
     public var exact: Proportion
     /// Identical accept / wrong decisions out of the items both judged.
     public var acceptability: Proportion
+    /// Cohen's κ of the three-way verdicts on the items both judged (`nil` when undefined:
+    /// no shared item, or both gave one same verdict throughout).
+    public var kappa: Double?
   }
 
   /// The study id.
@@ -122,17 +125,30 @@ public struct HumanStudyScore: Sendable {
         var compared = 0
         var exact = 0
         var acceptability = 0
+        var firstCounts: [Verdict: Int] = [:]
+        var secondCounts: [Verdict: Int] = [:]
         for item in first.items {
           guard let a = verdicts[i][item.id], let b = verdicts[j][item.id] else { continue }
           compared += 1
           if a == b { exact += 1 }
           if a.accepts == b.accepts { acceptability += 1 }
+          firstCounts[a, default: 0] += 1
+          secondCounts[b, default: 0] += 1
+        }
+        var kappa: Double?
+        if compared > 0 {
+          let n = Double(compared)
+          let observed = Double(exact) / n
+          let expected = Verdict.allCases.reduce(0.0) {
+            $0 + Double(firstCounts[$1] ?? 0) / n * Double(secondCounts[$1] ?? 0) / n
+          }
+          if expected < 1 { kappa = (observed - expected) / (1 - expected) }
         }
         pairs.append(
           Pair(
             first: annotators[i].name, second: annotators[j].name,
             exact: Proportion(successes: exact, trials: compared),
-            acceptability: Proportion(successes: acceptability, trials: compared)))
+            acceptability: Proportion(successes: acceptability, trials: compared), kappa: kappa))
         exactTotal = (exactTotal.agree + exact, exactTotal.compared + compared)
         acceptTotal = (acceptTotal.agree + acceptability, acceptTotal.compared + compared)
       }
