@@ -6,8 +6,9 @@ import Tensor
 
 /// Builds a `HumanStudy` from a `ClassifierEvaluation` of labelled image files: each item shows the
 /// image as the model saw it (the preprocessed crop, as JPEG), the model's top-1 answer with its
-/// probability, optionally an explanation of that answer (a heat-map overlay) and, for mistakes,
-/// the WordNet relation between label and answer as a note.
+/// probability, optionally an explanation of that answer (a heat-map overlay) and, for mistakes
+/// of a study that shows labels, the WordNet relation between label and answer as a note (left
+/// out otherwise, since it would hint at the label).
 public struct HumanStudyBuilder {
   /// What turns a decoded photograph into the crop shown (the classifier's preprocessing).
   public var preprocessing: Preprocessing
