@@ -59,7 +59,7 @@ final class SLICTests: XCTestCase {
   /// ```python
   /// slic(np.full((60, 60, 3), 0.4), n_segments=9, start_label=0)[::10, ::10]
   /// # [[0 0 0 1 1 2] [0 0 0 1 1 2] [0 0 0 1 1 2] [3 3 3 4 4 5] [3 3 3 4 4 5] [6 6 6 7 7 8]]
-  /// slic(np.full((1, 100, 3), 0.5), n_segments=10)   # ten runs of 10 pixels
+  /// slic(np.full((1, 100, 3), 0.5), n_segments=10)   # 11 pixels, then runs of 10, the last of 9
   /// slic(np.zeros((4, 5, 3)), n_segments=1000)        # 1 ... 20, one per pixel
   /// ```
   func testFlatImagesMatchScikitImage() throws {
@@ -69,7 +69,7 @@ final class SLICTests: XCTestCase {
     XCTAssertEqual(try SLIC(segmentCount: 9).segment(Tensor(shape: [3, 60, 60], repeating: 0.4)), expected)
     XCTAssertEqual(try SLIC(segmentCount: 9).segment(Tensor(zeros: [3, 60, 60])), expected)
     let line = try SLIC(segmentCount: 10).segment(Tensor(shape: [3, 1, 100], repeating: 0.5))
-    XCTAssertEqual(line.labels, (0..<100).map { Int32($0 / 10) })
+    XCTAssertEqual(line.labels, (0..<100).map { Int32($0 < 11 ? 0 : ($0 - 1) / 10) })
     let pixels = try SLIC(segmentCount: 1000).segment(Tensor(zeros: [3, 4, 5]))
     XCTAssertEqual(pixels.labels, (0..<20).map { Int32($0) })
     let one = try SLIC().segment(Tensor(shape: [3, 1, 1], scalars: [0.1, 0.2, 0.3]))

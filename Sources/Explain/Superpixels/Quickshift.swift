@@ -82,37 +82,42 @@ public struct Quickshift: Segmenter {
 
 /// The two window passes of quickshift on scaled features (three per pixel).
 private struct QuickshiftKernel {
-  let features: [Double]
   let height: Int
   let width: Int
   let kernelSize: Double
   let maxDistance: Double
   let seed: UInt64
+  /// The three feature planes, each `H × W` row-major.
+  let planes: [[Double]]
+
+  init(
+    features: [Double], height: Int, width: Int, kernelSize: Double, maxDistance: Double,
+    seed: UInt64
+  ) {
+    self.height = height
+    self.width = width
+    self.kernelSize = kernelSize
+    self.maxDistance = maxDistance
+    self.seed = seed
+    planes = (0..<3).map { channel in
+      (0..<(height * width)).map { features[$0 * 3 + channel] }
+    }
+  }
 
   /// The window radius `⌈3·kernelSize⌉`.
   var radius: Int { Int((3 * kernelSize).rounded(.up)) }
 
-  /// `(dy² + dx²)` for every offset of the window, row-major over `(2r+1)²`.
-  func spatialDistances() -> [Double] {
-    let r = radius
-    let side = 2 * r + 1
-    var result = [Double](repeating: 0, count: side * side)
-    for dy in -r...r {
-      for dx in -r...r { result[(dy + r) * side + dx + r] = Double(dy * dy + dx * dx) }
-    }
-    return result
-  }
+  /// Rows per block of the density pass: blocks are fixed (not tied to the thread count), so the
+  /// order of every sum, and the result, is the same on any number of threads.
+  static let blockRows = 8
 
   /// The root of every pixel's tree, as an index into the pixels.
   func roots() -> [Int32] {
     let count = height * width
-    let spatial = spatialDistances()
-    var density = [Double](repeating: 0, count: count)
-    computeDensities(into: &density, spatial: spatial)
+    var density = densities()
     var generator = SeededGenerator(seed: seed)
     for index in 0..<count { density[index] += 0.00001 * Double(generator.nextGaussian()) }
-    var parent = [Int32](repeating: 0, count: count)
-    linkToDenserNeighbours(density: density, spatial: spatial, parent: &parent)
+    let parent = linksToDenserNeighbours(density: density)
     // Follow each link to its root; a parent is always denser, so there are no cycles.
     var root = [Int32](repeating: -1, count: count)
     var path = [Int32]()
@@ -130,89 +135,142 @@ private struct QuickshiftKernel {
     return root
   }
 
-  private func computeDensities(into density: inout [Double], spatial: [Double]) {
+  /// `Σ_q exp(−‖p − q‖² / 2k²)` over each pixel's window (itself included).
+  ///
+  /// The weight is symmetric, so each pair is evaluated once: a pixel visits the later pixels of
+  /// its window (same row to the right, the `r` rows below) and adds the weight to both. Each
+  /// block of rows accumulates into its own buffer (its rows and the `r` below), and the buffers
+  /// are added in block order.
+  private func densities() -> [Double] {
     let (height, width, r) = (self.height, self.width, self.radius)
-    let side = 2 * r + 1
     let scale = -0.5 / (kernelSize * kernelSize)
-    features.withUnsafeBufferPointer { f in
-      spatial.withUnsafeBufferPointer { s in
-        density.withUnsafeMutableBufferPointer { output in
-          let out = UncheckedPointer(output.baseAddress!)
-          ComputeThreads.parallelFor(height) { row in
-            let rowMin = max(row - r, 0)
-            let rowMax = min(row + r + 1, height)
-            for column in 0..<width {
-              let columnMin = max(column - r, 0)
-              let columnMax = min(column + r + 1, width)
-              let p = (row * width + column) * 3
-              let (p0, p1, p2) = (f[p], f[p + 1], f[p + 2])
-              var sum = 0.0
-              for otherRow in rowMin..<rowMax {
-                let spatialRow = (otherRow - row + r) * side + r - column
-                var q = (otherRow * width + columnMin) * 3
-                for otherColumn in columnMin..<columnMax {
-                  let t0 = p0 - f[q]
-                  let t1 = p1 - f[q + 1]
-                  let t2 = p2 - f[q + 2]
-                  let distance = t0 * t0 + t1 * t1 + t2 * t2 + s[spatialRow + otherColumn]
-                  sum += exp(distance * scale)
-                  q += 3
-                }
-              }
-              out.pointer[row * width + column] = sum
-            }
-          }
-        }
-      }
-    }
-  }
-
-  private func linkToDenserNeighbours(
-    density: [Double], spatial: [Double], parent: inout [Int32]
-  ) {
-    let (height, width, r) = (self.height, self.width, self.radius)
-    let side = 2 * r + 1
-    features.withUnsafeBufferPointer { f in
-      spatial.withUnsafeBufferPointer { s in
-        density.withUnsafeBufferPointer { d in
-          parent.withUnsafeMutableBufferPointer { output in
-            let out = UncheckedPointer(output.baseAddress!)
-            ComputeThreads.parallelFor(height) { row in
-              let rowMin = max(row - r, 0)
-              let rowMax = min(row + r + 1, height)
-              for column in 0..<width {
-                let columnMin = max(column - r, 0)
-                let columnMax = min(column + r + 1, width)
-                let index = row * width + column
-                let p = index * 3
-                let (p0, p1, p2) = (f[p], f[p + 1], f[p + 2])
-                let own = d[index]
-                var closest = Double.greatestFiniteMagnitude
-                var best = index
-                for otherRow in rowMin..<rowMax {
-                  let spatialRow = (otherRow - row + r) * side + r - column
-                  for otherColumn in columnMin..<columnMax {
-                    let other = otherRow * width + otherColumn
-                    guard d[other] > own else { continue }
-                    let q = other * 3
-                    let t0 = p0 - f[q]
-                    let t1 = p1 - f[q + 1]
-                    let t2 = p2 - f[q + 2]
-                    let distance = t0 * t0 + t1 * t1 + t2 * t2 + s[spatialRow + otherColumn]
-                    if distance < closest {
-                      closest = distance
-                      best = other
+    let blockRows = QuickshiftKernel.blockRows
+    let blocks = (height + blockRows - 1) / blockRows
+    let bufferRows = blockRows + r
+    var partial = [Double](repeating: 0, count: blocks * bufferRows * width)
+    planes[0].withUnsafeBufferPointer { f0 in
+      planes[1].withUnsafeBufferPointer { f1 in
+        planes[2].withUnsafeBufferPointer { f2 in
+          partial.withUnsafeMutableBufferPointer { partialBuffer in
+            let output = UncheckedPointer(partialBuffer.baseAddress!)
+            ComputeThreads.parallelFor(blocks) { block in
+              let firstRow = block * blockRows
+              let buffer = output.pointer + block * bufferRows * width
+              for row in firstRow..<min(firstRow + blockRows, height) {
+                let local = row - firstRow
+                for column in 0..<width {
+                  let index = row * width + column
+                  let (p0, p1, p2) = (f0[index], f1[index], f2[index])
+                  var own = SIMD4<Double>()
+                  var ownScalar = 1.0  // exp(0), the pixel itself
+                  for dy in 0...min(r, height - 1 - row) {
+                    let spatialY = Double(dy * dy)
+                    let start = dy == 0 ? column + 1 : max(column - r, 0)
+                    let end = min(column + r + 1, width)
+                    guard start < end else { continue }
+                    let otherRow = row + dy
+                    let q0 = f0.baseAddress! + otherRow * width
+                    let q1 = f1.baseAddress! + otherRow * width
+                    let q2 = f2.baseAddress! + otherRow * width
+                    let target = buffer + (local + dy) * width
+                    var c = start
+                    let base = SIMD4<Double>(0, 1, 2, 3) - Double(column)
+                    while c + 4 <= end {
+                      let dx = base + Double(c)
+                      let t0 = p0 - UnsafeRawPointer(q0 + c).loadUnaligned(as: SIMD4<Double>.self)
+                      let t1 = p1 - UnsafeRawPointer(q1 + c).loadUnaligned(as: SIMD4<Double>.self)
+                      let t2 = p2 - UnsafeRawPointer(q2 + c).loadUnaligned(as: SIMD4<Double>.self)
+                      let distance = t0 * t0 + t1 * t1 + t2 * t2 + (dx * dx + spatialY)
+                      let weight = fastExp(distance * scale)
+                      own += weight
+                      let slot = UnsafeMutableRawPointer(target + c)
+                      slot.storeBytes(
+                        of: slot.loadUnaligned(as: SIMD4<Double>.self) + weight,
+                        as: SIMD4<Double>.self)
+                      c += 4
+                    }
+                    while c < end {
+                      let dx = Double(c - column)
+                      let t0 = p0 - q0[c]
+                      let t1 = p1 - q1[c]
+                      let t2 = p2 - q2[c]
+                      let distance = t0 * t0 + t1 * t1 + t2 * t2 + (dx * dx + spatialY)
+                      let weight = fastExp(SIMD4(repeating: distance * scale))[0]
+                      ownScalar += weight
+                      target[c] += weight
+                      c += 1
                     }
                   }
+                  buffer[local * width + column] += own.sum() + ownScalar
                 }
-                // scikit-image cuts when sqrt(closest) > max_dist.
-                out.pointer[index] = closest.squareRoot() > maxDistance ? Int32(index) : Int32(best)
               }
             }
           }
         }
       }
     }
+    var density = [Double](repeating: 0, count: height * width)
+    for block in 0..<blocks {
+      let firstRow = block * blockRows
+      for local in 0..<bufferRows where firstRow + local < height {
+        let source = (block * bufferRows + local) * width
+        let target = (firstRow + local) * width
+        for column in 0..<width { density[target + column] += partial[source + column] }
+      }
+    }
+    return density
+  }
+
+  /// Each pixel's nearest (in feature space) pixel of higher density within its window, or
+  /// itself when there is none or it is farther than `maxDistance`.
+  private func linksToDenserNeighbours(density: [Double]) -> [Int32] {
+    let (height, width, r) = (self.height, self.width, self.radius)
+    let maxDistance = self.maxDistance
+    var parent = [Int32](repeating: 0, count: height * width)
+    planes[0].withUnsafeBufferPointer { f0 in
+      planes[1].withUnsafeBufferPointer { f1 in
+        planes[2].withUnsafeBufferPointer { f2 in
+          density.withUnsafeBufferPointer { d in
+            parent.withUnsafeMutableBufferPointer { parentBuffer in
+              let output = UncheckedPointer(parentBuffer.baseAddress!)
+              ComputeThreads.parallelFor(height) { row in
+                let rowMin = max(row - r, 0)
+                let rowMax = min(row + r + 1, height)
+                for column in 0..<width {
+                  let columnMin = max(column - r, 0)
+                  let columnMax = min(column + r + 1, width)
+                  let index = row * width + column
+                  let (p0, p1, p2) = (f0[index], f1[index], f2[index])
+                  let own = d[index]
+                  var closest = Double.greatestFiniteMagnitude
+                  var best = index
+                  for otherRow in rowMin..<rowMax {
+                    let dy = Double(otherRow - row)
+                    for other in (otherRow * width + columnMin)..<(otherRow * width + columnMax)
+                    where d[other] > own {
+                      let t0 = p0 - f0[other]
+                      let t1 = p1 - f1[other]
+                      let t2 = p2 - f2[other]
+                      let dx = Double(other - otherRow * width - column)
+                      // scikit-image's order of terms: colour, then rows, then columns.
+                      let distance = t0 * t0 + t1 * t1 + t2 * t2 + dy * dy + dx * dx
+                      if distance < closest {
+                        closest = distance
+                        best = other
+                      }
+                    }
+                  }
+                  // scikit-image cuts when sqrt(closest) > max_dist.
+                  output.pointer[index] =
+                    closest.squareRoot() > maxDistance ? Int32(index) : Int32(best)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return parent
   }
 }
 
