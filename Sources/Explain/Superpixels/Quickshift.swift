@@ -242,22 +242,60 @@ private struct QuickshiftKernel {
                   let index = row * width + column
                   let (p0, p1, p2) = (f0[index], f1[index], f2[index])
                   let own = d[index]
+                  // Four lanes keep their own first minimum; the lanes are merged by distance,
+                  // then by index, which gives the first minimum in raster order, as the
+                  // sequential scan of scikit-image finds it.
+                  let none = SIMD4<Double>(repeating: .greatestFiniteMagnitude)
+                  var laneClosest = none
+                  var laneBest = SIMD4<Int64>(repeating: Int64(index))
                   var closest = Double.greatestFiniteMagnitude
                   var best = index
+                  let lanes = SIMD4<Double>(0, 1, 2, 3)
                   for otherRow in rowMin..<rowMax {
                     let dy = Double(otherRow - row)
-                    for other in (otherRow * width + columnMin)..<(otherRow * width + columnMax)
-                    where d[other] > own {
-                      let t0 = p0 - f0[other]
-                      let t1 = p1 - f1[other]
-                      let t2 = p2 - f2[other]
-                      let dx = Double(other - otherRow * width - column)
-                      // scikit-image's order of terms: colour, then rows, then columns.
-                      let distance = t0 * t0 + t1 * t1 + t2 * t2 + dy * dy + dx * dx
-                      if distance < closest {
-                        closest = distance
-                        best = other
+                    let dy2 = SIMD4<Double>(repeating: dy * dy)
+                    let rowStart = otherRow * width
+                    var c = columnMin
+                    while c + 4 <= columnMax {
+                      let other = rowStart + c
+                      let denser = UnsafeRawPointer(d.baseAddress! + other)
+                        .loadUnaligned(as: SIMD4<Double>.self) .> own
+                      if any(denser) {
+                        let t0 = p0 - UnsafeRawPointer(f0.baseAddress! + other).loadUnaligned(as: SIMD4<Double>.self)
+                        let t1 = p1 - UnsafeRawPointer(f1.baseAddress! + other).loadUnaligned(as: SIMD4<Double>.self)
+                        let t2 = p2 - UnsafeRawPointer(f2.baseAddress! + other).loadUnaligned(as: SIMD4<Double>.self)
+                        let dx = lanes + Double(c - column)
+                        // scikit-image's order of terms: colour, then rows, then columns.
+                        let distance = t0 * t0 + t1 * t1 + t2 * t2 + dy2 + dx * dx
+                        let better = denser .& (distance .< laneClosest)
+                        laneClosest.replace(with: distance, where: better)
+                        laneBest.replace(
+                          with: SIMD4<Int64>(repeating: Int64(other)) &+ SIMD4<Int64>(0, 1, 2, 3),
+                          where: better)
                       }
+                      c += 4
+                    }
+                    while c < columnMax {
+                      let other = rowStart + c
+                      if d[other] > own {
+                        let t0 = p0 - f0[other]
+                        let t1 = p1 - f1[other]
+                        let t2 = p2 - f2[other]
+                        let dx = Double(c - column)
+                        let distance = t0 * t0 + t1 * t1 + t2 * t2 + dy * dy + dx * dx
+                        if distance < closest || (distance == closest && other < best) {
+                          closest = distance
+                          best = other
+                        }
+                      }
+                      c += 1
+                    }
+                  }
+                  for lane in 0..<4 where laneClosest[lane] < none[lane] {
+                    let (distance, other) = (laneClosest[lane], Int(laneBest[lane]))
+                    if distance < closest || (distance == closest && other < best) {
+                      closest = distance
+                      best = other
                     }
                   }
                   // scikit-image cuts when sqrt(closest) > max_dist.
