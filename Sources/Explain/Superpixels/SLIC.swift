@@ -118,6 +118,7 @@ public struct SLIC: Segmenter {
     let (stepY, stepX) = (grid.stepY, grid.stepX)
     var labels = [Int32](repeating: 0, count: count)
     var distance = [Double](repeating: 0, count: count)
+    let planes = (0..<3).map { channel in (0..<count).map { input.values[$0 * 3 + channel] } }
     for _ in 0..<iterations {
       // Each centre's window rows and columns; NaN centres (emptied) have none.
       var windows = [(rowMin: Int, rowMax: Int, columnMin: Int, columnMax: Int)]()
@@ -140,7 +141,9 @@ public struct SLIC: Segmenter {
         }
       }
       var changedRows = [Bool](repeating: false, count: height)
-      input.values.withUnsafeBufferPointer { f in
+      planes[0].withUnsafeBufferPointer { f0 in
+      planes[1].withUnsafeBufferPointer { f1 in
+      planes[2].withUnsafeBufferPointer { f2 in
         centres.withUnsafeBufferPointer { c in
           labels.withUnsafeMutableBufferPointer { labelBuffer in
             distance.withUnsafeMutableBufferPointer { distanceBuffer in
@@ -159,20 +162,42 @@ public struct SLIC: Segmenter {
                     let (c0, c1, c2) = (c[k * 5 + 2], c[k * 5 + 3], c[k * 5 + 4])
                     var dy = cy - Double(row)
                     dy *= dy
-                    for column in window.columnMin..<max(window.columnMin, window.columnMax) {
+                    // (0 + dy² + dx²) · weight + colour², in scikit-image's order of operations
+                    // (its dz² is 0 on a 2-D image).
+                    let centreX = SIMD4<Double>(repeating: cx)
+                    var column = window.columnMin
+                    while column + 4 <= window.columnMax {
+                      let index = row * width + column
+                      var dx = centreX - (SIMD4<Double>(0, 1, 2, 3) + Double(column))
+                      dx *= dx
+                      let t0 = SIMD4(f0[index], f0[index + 1], f0[index + 2], f0[index + 3]) - c0
+                      let t1 = SIMD4(f1[index], f1[index + 1], f1[index + 2], f1[index + 3]) - c1
+                      let t2 = SIMD4(f2[index], f2[index + 1], f2[index + 2], f2[index + 3]) - c2
+                      let total = (0 + dy + dx) * spatialWeight + (t0 * t0 + t1 * t1 + t2 * t2)
+                      let slot = UnsafeMutableRawPointer(best.pointer + index)
+                      let current = slot.loadUnaligned(as: SIMD4<Double>.self)
+                      let closer = current .> total
+                      if any(closer) {
+                        slot.storeBytes(of: current.replacing(with: total, where: closer), as: SIMD4<Double>.self)
+                        for lane in 0..<4 where closer[lane] { label.pointer[index + lane] = k32 }
+                        rowChanged = true
+                      }
+                      column += 4
+                    }
+                    while column < window.columnMax {
                       var dx = cx - Double(column)
                       dx *= dx
                       let index = row * width + column
-                      let t0 = f[index * 3] - c0
-                      let t1 = f[index * 3 + 1] - c1
-                      let t2 = f[index * 3 + 2] - c2
-                      // scikit-image adds dz² = 0 first: (0 + dy + dx) · weight.
+                      let t0 = f0[index] - c0
+                      let t1 = f1[index] - c1
+                      let t2 = f2[index] - c2
                       let total = (0 + dy + dx) * spatialWeight + (t0 * t0 + t1 * t1 + t2 * t2)
                       if best.pointer[index] > total {
                         label.pointer[index] = k32
                         best.pointer[index] = total
                         rowChanged = true
                       }
+                      column += 1
                     }
                   }
                   changed.pointer[row] = rowChanged
@@ -181,6 +206,8 @@ public struct SLIC: Segmenter {
             }
           }
         }
+      }
+      }
       }
       guard changedRows.contains(true) else { break }
       // Means of the assigned pixels, summed in raster order.
@@ -219,6 +246,7 @@ public struct SLIC: Segmenter {
     var connected = [Int32](repeating: -1, count: count)
     var queue = [Int](repeating: 0, count: maxSize)
     var nextLabel: Int32 = 0
+    let neighbourOffsets = [(0, 1), (0, -1), (1, 0), (-1, 0)]
     for start in 0..<count where connected[start] < 0 {
       var adjacent = nextLabel
       let label = labels[start]
@@ -230,7 +258,7 @@ public struct SLIC: Segmenter {
         let index = queue[visited]
         let (row, column) = (index / width, index % width)
         // Neighbours in scikit-image's order: x + 1, x − 1, y + 1, y − 1.
-        for (dy, dx) in [(0, 1), (0, -1), (1, 0), (-1, 0)] {
+        for (dy, dx) in neighbourOffsets {
           let (y, x) = (row + dy, column + dx)
           guard y >= 0, y < height, x >= 0, x < width else { continue }
           let neighbour = y * width + x
