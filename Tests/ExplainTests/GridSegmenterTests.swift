@@ -33,7 +33,8 @@ final class GridSegmenterTests: XCTestCase {
 
   func testBadInputThrows() {
     XCTAssertThrowsError(try GridSegmenter(cellSize: 0).segment(Tensor(zeros: [3, 4, 4]))) {
-      XCTAssertEqual($0 as? SegmentationError, .invalidParameter("cellSize must be at least 1, not 0"))
+      XCTAssertEqual(
+        $0 as? SegmentationError, .invalidParameter("cellSize must be at least 1, not 0"))
     }
     XCTAssertThrowsError(try GridSegmenter(cellSize: 2).segment(Tensor(zeros: [4, 4]))) {
       XCTAssertEqual($0 as? SegmentationError, .wrongShape([4, 4]))

@@ -21,7 +21,8 @@ final class QuickshiftTests: XCTestCase {
       let ari = try map.adjustedRandIndex(with: golden)
       print("quickshift \(name): ARI \(ari), \(map.count) segments (scikit-image \(golden.count))")
       XCTAssertGreaterThan(ari, 0.999, name)
-      XCTAssertEqual(Double(map.count), Double(golden.count), accuracy: 0.05 * Double(golden.count), name)
+      XCTAssertEqual(
+        Double(map.count), Double(golden.count), accuracy: 0.05 * Double(golden.count), name)
     }
   }
 
@@ -34,7 +35,9 @@ final class QuickshiftTests: XCTestCase {
     let map = try Quickshift(kernelSize: 3, maxDistance: 6, ratio: 0.5, sigma: 1).segment(image)
     let golden = try SuperpixelFixtures.golden("astronaut_quickshift_smoothed")
     let ari = try map.adjustedRandIndex(with: golden)
-    print("quickshift smoothed astronaut: ARI \(ari), \(map.count) segments (scikit-image \(golden.count))")
+    print(
+      "quickshift smoothed astronaut: ARI \(ari), \(map.count) segments (scikit-image \(golden.count))"
+    )
     XCTAssertGreaterThan(ari, 0.94)
     XCTAssertEqual(Double(map.count), Double(golden.count), accuracy: 0.05 * Double(golden.count))
   }

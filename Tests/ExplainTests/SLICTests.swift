@@ -22,7 +22,9 @@ final class SLICTests: XCTestCase {
         let map = try setting.segmenter.segment(image)
         let golden = try SuperpixelFixtures.golden("\(name)_\(setting.file)")
         let ari = try map.adjustedRandIndex(with: golden)
-        print("SLIC \(setting.file) \(name): ARI \(ari), \(map.count) segments (scikit-image \(golden.count))")
+        print(
+          "SLIC \(setting.file) \(name): ARI \(ari), \(map.count) segments (scikit-image \(golden.count))"
+        )
         XCTAssertGreaterThan(ari, 0.9, "\(name) \(setting.file)")
         XCTAssertEqual(
           Double(map.count), Double(golden.count), accuracy: 0.03 * Double(golden.count),
@@ -66,7 +68,8 @@ final class SLICTests: XCTestCase {
     func band(_ i: Int) -> Int { i < 21 ? 0 : i < 41 ? 1 : 2 }
     let expected = try SuperpixelMap(
       height: 60, width: 60, labels: (0..<3600).map { band($0 / 60) * 3 + band($0 % 60) })
-    XCTAssertEqual(try SLIC(segmentCount: 9).segment(Tensor(shape: [3, 60, 60], repeating: 0.4)), expected)
+    XCTAssertEqual(
+      try SLIC(segmentCount: 9).segment(Tensor(shape: [3, 60, 60], repeating: 0.4)), expected)
     XCTAssertEqual(try SLIC(segmentCount: 9).segment(Tensor(zeros: [3, 60, 60])), expected)
     let line = try SLIC(segmentCount: 10).segment(Tensor(shape: [3, 1, 100], repeating: 0.5))
     XCTAssertEqual(line.labels, (0..<100).map { Int32($0 < 11 ? 0 : ($0 - 1) / 10) })
@@ -82,7 +85,8 @@ final class SLICTests: XCTestCase {
       XCTAssertEqual($0 as? SegmentationError, .wrongShape([3, 8]))
     }
     XCTAssertThrowsError(
-      try SLIC().segment(Tensor(shape: [3, 2, 2], scalars: [0, 0, 0, 0, 0, .infinity] + [0, 0, 0, 0, 0, 0]))
+      try SLIC().segment(
+        Tensor(shape: [3, 2, 2], scalars: [0, 0, 0, 0, 0, .infinity] + [0, 0, 0, 0, 0, 0]))
     ) {
       XCTAssertEqual($0 as? SegmentationError, .nonFiniteInput)
     }

@@ -22,7 +22,9 @@ final class SuperpixelMapTests: XCTestCase {
         true, true, true,
         true, true, true,
       ])
-    XCTAssertEqual(try SuperpixelMap(height: 2, width: 2, labels: [5, 5, 5, 5]).boundaries, [false, false, false, false])
+    XCTAssertEqual(
+      try SuperpixelMap(height: 2, width: 2, labels: [5, 5, 5, 5]).boundaries,
+      [false, false, false, false])
   }
 
   /// A scikit-image label map (`int16`, labels from 1) read from `.npy`, written back as a float

@@ -49,6 +49,7 @@ public struct GridSegmenter: Segmenter {
       for x in 0..<width { labels[y * width + x] = Int32((y / cellSize) * columns + x / cellSize) }
     }
     let rows = (height + cellSize - 1) / cellSize
-    return SuperpixelMap(uncheckedHeight: height, width: width, labels: labels, count: rows * columns)
+    return SuperpixelMap(
+      uncheckedHeight: height, width: width, labels: labels, count: rows * columns)
   }
 }

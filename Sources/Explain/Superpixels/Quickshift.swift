@@ -177,16 +177,13 @@ private struct QuickshiftKernel {
                     let base = SIMD4<Double>(0, 1, 2, 3) - Double(column)
                     while c + 4 <= end {
                       let dx = base + Double(c)
-                      let t0 = p0 - UnsafeRawPointer(q0 + c).loadUnaligned(as: SIMD4<Double>.self)
-                      let t1 = p1 - UnsafeRawPointer(q1 + c).loadUnaligned(as: SIMD4<Double>.self)
-                      let t2 = p2 - UnsafeRawPointer(q2 + c).loadUnaligned(as: SIMD4<Double>.self)
+                      let t0 = p0 - load4(q0 + c)
+                      let t1 = p1 - load4(q1 + c)
+                      let t2 = p2 - load4(q2 + c)
                       let distance = t0 * t0 + t1 * t1 + t2 * t2 + (dx * dx + spatialY)
                       let weight = fastExp(distance * scale)
                       own += weight
-                      let slot = UnsafeMutableRawPointer(target + c)
-                      slot.storeBytes(
-                        of: slot.loadUnaligned(as: SIMD4<Double>.self) + weight,
-                        as: SIMD4<Double>.self)
+                      add4(weight, to: target + c)
                       c += 4
                     }
                     while c < end {
@@ -258,12 +255,11 @@ private struct QuickshiftKernel {
                     var c = columnMin
                     while c + 4 <= columnMax {
                       let other = rowStart + c
-                      let denser = UnsafeRawPointer(d.baseAddress! + other)
-                        .loadUnaligned(as: SIMD4<Double>.self) .> own
+                      let denser = load4(d.baseAddress! + other) .> own
                       if any(denser) {
-                        let t0 = p0 - UnsafeRawPointer(f0.baseAddress! + other).loadUnaligned(as: SIMD4<Double>.self)
-                        let t1 = p1 - UnsafeRawPointer(f1.baseAddress! + other).loadUnaligned(as: SIMD4<Double>.self)
-                        let t2 = p2 - UnsafeRawPointer(f2.baseAddress! + other).loadUnaligned(as: SIMD4<Double>.self)
+                        let t0 = p0 - load4(f0.baseAddress! + other)
+                        let t1 = p1 - load4(f1.baseAddress! + other)
+                        let t2 = p2 - load4(f2.baseAddress! + other)
                         let dx = lanes + Double(c - column)
                         // scikit-image's order of terms: colour, then rows, then columns.
                         let distance = t0 * t0 + t1 * t1 + t2 * t2 + dy2 + dx * dx

@@ -134,7 +134,8 @@ public struct SLIC: Segmenter {
           rowMin: Int(max(cy - Double(2 * stepY), 0)),
           rowMax: Int(min(cy + Double(2 * stepY + 1), Double(height))),
           columnMin: Int(max(cx - Double(2 * stepX), 0)),
-          columnMax: Int(min(cx + Double(2 * stepX + 1), Double(width))))
+          columnMax: Int(min(cx + Double(2 * stepX + 1), Double(width)))
+        )
         windows.append(window)
         if window.rowMin < window.rowMax {
           for row in window.rowMin..<window.rowMax { centresOfRow[row].append(Int32(k)) }
@@ -142,72 +143,77 @@ public struct SLIC: Segmenter {
       }
       var changedRows = [Bool](repeating: false, count: height)
       planes[0].withUnsafeBufferPointer { f0 in
-      planes[1].withUnsafeBufferPointer { f1 in
-      planes[2].withUnsafeBufferPointer { f2 in
-        centres.withUnsafeBufferPointer { c in
-          labels.withUnsafeMutableBufferPointer { labelBuffer in
-            distance.withUnsafeMutableBufferPointer { distanceBuffer in
-              changedRows.withUnsafeMutableBufferPointer { changedBuffer in
-                let label = UncheckedPointer(labelBuffer.baseAddress!)
-                let best = UncheckedPointer(distanceBuffer.baseAddress!)
-                let changed = UncheckedPointer(changedBuffer.baseAddress!)
-                ComputeThreads.parallelFor(height) { row in
-                  var rowChanged = false
-                  for column in 0..<width { best.pointer[row * width + column] = .greatestFiniteMagnitude }
-                  for k32 in centresOfRow[row] {
-                    let k = Int(k32)
-                    let window = windows[k]
-                    let cy = c[k * 5]
-                    let cx = c[k * 5 + 1]
-                    let (c0, c1, c2) = (c[k * 5 + 2], c[k * 5 + 3], c[k * 5 + 4])
-                    var dy = cy - Double(row)
-                    dy *= dy
-                    // (0 + dy² + dx²) · weight + colour², in scikit-image's order of operations
-                    // (its dz² is 0 on a 2-D image).
-                    let centreX = SIMD4<Double>(repeating: cx)
-                    var column = window.columnMin
-                    while column + 4 <= window.columnMax {
-                      let index = row * width + column
-                      var dx = centreX - (SIMD4<Double>(0, 1, 2, 3) + Double(column))
-                      dx *= dx
-                      let t0 = SIMD4(f0[index], f0[index + 1], f0[index + 2], f0[index + 3]) - c0
-                      let t1 = SIMD4(f1[index], f1[index + 1], f1[index + 2], f1[index + 3]) - c1
-                      let t2 = SIMD4(f2[index], f2[index + 1], f2[index + 2], f2[index + 3]) - c2
-                      let total = (0 + dy + dx) * spatialWeight + (t0 * t0 + t1 * t1 + t2 * t2)
-                      let slot = UnsafeMutableRawPointer(best.pointer + index)
-                      let current = slot.loadUnaligned(as: SIMD4<Double>.self)
-                      let closer = current .> total
-                      if any(closer) {
-                        slot.storeBytes(of: current.replacing(with: total, where: closer), as: SIMD4<Double>.self)
-                        for lane in 0..<4 where closer[lane] { label.pointer[index + lane] = k32 }
-                        rowChanged = true
+        planes[1].withUnsafeBufferPointer { f1 in
+          planes[2].withUnsafeBufferPointer { f2 in
+            centres.withUnsafeBufferPointer { c in
+              labels.withUnsafeMutableBufferPointer { labelBuffer in
+                distance.withUnsafeMutableBufferPointer { distanceBuffer in
+                  changedRows.withUnsafeMutableBufferPointer { changedBuffer in
+                    let label = UncheckedPointer(labelBuffer.baseAddress!)
+                    let best = UncheckedPointer(distanceBuffer.baseAddress!)
+                    let changed = UncheckedPointer(changedBuffer.baseAddress!)
+                    ComputeThreads.parallelFor(height) { row in
+                      var rowChanged = false
+                      for column in 0..<width {
+                        best.pointer[row * width + column] = .greatestFiniteMagnitude
                       }
-                      column += 4
-                    }
-                    while column < window.columnMax {
-                      var dx = cx - Double(column)
-                      dx *= dx
-                      let index = row * width + column
-                      let t0 = f0[index] - c0
-                      let t1 = f1[index] - c1
-                      let t2 = f2[index] - c2
-                      let total = (0 + dy + dx) * spatialWeight + (t0 * t0 + t1 * t1 + t2 * t2)
-                      if best.pointer[index] > total {
-                        label.pointer[index] = k32
-                        best.pointer[index] = total
-                        rowChanged = true
+                      for k32 in centresOfRow[row] {
+                        let k = Int(k32)
+                        let window = windows[k]
+                        let cy = c[k * 5]
+                        let cx = c[k * 5 + 1]
+                        let (c0, c1, c2) = (c[k * 5 + 2], c[k * 5 + 3], c[k * 5 + 4])
+                        var dy = cy - Double(row)
+                        dy *= dy
+                        // (0 + dy² + dx²) · weight + colour², in scikit-image's order of operations
+                        // (its dz² is 0 on a 2-D image).
+                        let centreX = SIMD4<Double>(repeating: cx)
+                        var column = window.columnMin
+                        while column + 4 <= window.columnMax {
+                          let index = row * width + column
+                          var dx = centreX - (SIMD4<Double>(0, 1, 2, 3) + Double(column))
+                          dx *= dx
+                          let t0 = load4(f0.baseAddress! + index) - c0
+                          let t1 = load4(f1.baseAddress! + index) - c1
+                          let t2 = load4(f2.baseAddress! + index) - c2
+                          let total = (0 + dy + dx) * spatialWeight + (t0 * t0 + t1 * t1 + t2 * t2)
+                          let current = load4(best.pointer + index)
+                          let closer = current .> total
+                          if any(closer) {
+                            UnsafeMutableRawPointer(best.pointer + index).storeBytes(
+                              of: current.replacing(with: total, where: closer),
+                              as: SIMD4<Double>.self)
+                            for lane in 0..<4 where closer[lane] {
+                              label.pointer[index + lane] = k32
+                            }
+                            rowChanged = true
+                          }
+                          column += 4
+                        }
+                        while column < window.columnMax {
+                          var dx = cx - Double(column)
+                          dx *= dx
+                          let index = row * width + column
+                          let t0 = f0[index] - c0
+                          let t1 = f1[index] - c1
+                          let t2 = f2[index] - c2
+                          let total = (0 + dy + dx) * spatialWeight + (t0 * t0 + t1 * t1 + t2 * t2)
+                          if best.pointer[index] > total {
+                            label.pointer[index] = k32
+                            best.pointer[index] = total
+                            rowChanged = true
+                          }
+                          column += 1
+                        }
                       }
-                      column += 1
+                      changed.pointer[row] = rowChanged
                     }
                   }
-                  changed.pointer[row] = rowChanged
                 }
               }
             }
           }
         }
-      }
-      }
       }
       guard changedRows.contains(true) else { break }
       // Means of the assigned pixels, summed in raster order.
@@ -227,7 +233,9 @@ public struct SLIC: Segmenter {
       }
       for k in 0..<centreCount {
         // An empty centre becomes NaN (0 / 0) and takes no pixel again, as in scikit-image.
-        for feature in 0..<5 { centres[k * 5 + feature] = sums[k * 5 + feature] / Double(members[k]) }
+        for feature in 0..<5 {
+          centres[k * 5 + feature] = sums[k * 5 + feature] / Double(members[k])
+        }
       }
     }
     return labels
