@@ -80,6 +80,15 @@ final class QuickshiftTests: XCTestCase {
     XCTAssertEqual(line.sizes.reduce(0, +), 64)
   }
 
+  /// A kernel wider than the image makes every pixel's window the whole image; with no cut the
+  /// whole image flows to the single densest pixel.
+  func testHugeKernelAndNoCutGiveOneSegment() throws {
+    var generator = SeededGenerator(seed: 5)
+    let image = Tensor.uniform([3, 12, 9], using: &generator)
+    let map = try Quickshift(kernelSize: 1e6, maxDistance: .infinity).segment(image)
+    XCTAssertEqual(map.count, 1)
+  }
+
   /// Two flat halves of very different colours are never joined (their Lab distance · 0.2 is
   /// far above a cut-off of 5).
   func testSeparatesFlatRegionsOfDifferentColour() throws {
@@ -113,6 +122,7 @@ final class QuickshiftTests: XCTestCase {
     }
     for bad in [
       Quickshift(kernelSize: 0.5), Quickshift(kernelSize: .nan), Quickshift(maxDistance: -1),
+      Quickshift(maxDistance: .nan),
       Quickshift(ratio: -0.1), Quickshift(sigma: .infinity),
     ] {
       XCTAssertThrowsError(try bad.segment(image)) { error in

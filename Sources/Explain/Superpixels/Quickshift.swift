@@ -37,7 +37,7 @@ public struct Quickshift: Segmenter {
   ///
   /// - Parameters:
   ///   - kernelSize: the Parzen kernel width, at least 1 (scikit-image's `kernel_size`).
-  ///   - maxDistance: the cut-off distance, at least 0 (`max_dist`).
+  ///   - maxDistance: the cut-off distance, at least 0 (`max_dist`); `.infinity` never cuts.
   ///   - ratio: the colour weight, at least 0 (`ratio`).
   ///   - sigma: the pre-smoothing width, at least 0 (`sigma`).
   ///   - convertToLab: convert RGB to Lab first (`convert2lab`).
@@ -60,12 +60,16 @@ public struct Quickshift: Segmenter {
   /// thread count.
   ///
   /// - Throws: `SegmentationError.wrongShape` unless `[3, H, W]`, `.emptyImage`,
-  ///   `.nonFiniteInput`, `.invalidParameter` for `kernelSize < 1`, a negative `maxDistance`,
-  ///   `ratio` or `sigma`, or a non-finite one.
+  ///   `.nonFiniteInput`, `.invalidParameter` for `kernelSize < 1`, a negative or NaN
+  ///   `maxDistance`, a negative `ratio` or `sigma`, or a non-finite `kernelSize`, `ratio` or
+  ///   `sigma`.
   /// - Complexity: O(H·W·(2⌈3·kernelSize⌉+1)²) time, O(H·W) memory.
   public func segment(_ image: Tensor) throws -> SuperpixelMap {
     try requireParameter("kernelSize", kernelSize, "at least 1") { $0 >= 1 }
-    try requireParameter("maxDistance", maxDistance, "at least 0") { $0 >= 0 }
+    guard maxDistance >= 0 else {  // +∞ (never cut) is allowed, NaN is not.
+      throw SegmentationError.invalidParameter(
+        "maxDistance must be at least 0, not \(maxDistance)")
+    }
     try requireParameter("ratio", ratio, "at least 0") { $0 >= 0 }
     try requireParameter("sigma", sigma, "at least 0") { $0 >= 0 }
     var input = try SegmentationInput(image)
@@ -104,8 +108,9 @@ private struct QuickshiftKernel {
     }
   }
 
-  /// The window radius `⌈3·kernelSize⌉`.
-  var radius: Int { Int((3 * kernelSize).rounded(.up)) }
+  /// The window radius `⌈3·kernelSize⌉`, capped at the image's larger side (a wider window
+  /// holds no more pixels).
+  var radius: Int { Int(min((3 * kernelSize).rounded(.up), Double(max(height, width)))) }
 
   /// Rows per block of the density pass: blocks are fixed (not tied to the thread count), so the
   /// order of every sum, and the result, is the same on any number of threads.
@@ -146,7 +151,7 @@ private struct QuickshiftKernel {
     let scale = -0.5 / (kernelSize * kernelSize)
     let blockRows = QuickshiftKernel.blockRows
     let blocks = (height + blockRows - 1) / blockRows
-    let bufferRows = blockRows + r
+    let bufferRows = blockRows + min(r, height - 1)
     var partial = [Double](repeating: 0, count: blocks * bufferRows * width)
     planes[0].withUnsafeBufferPointer { f0 in
       planes[1].withUnsafeBufferPointer { f1 in

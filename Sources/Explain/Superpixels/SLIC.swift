@@ -97,8 +97,9 @@ public struct SLIC: Segmenter {
     if enforceConnectivity {
       let segmentSize = Double(height * width) / Double(grid.centres.count)
       labels = SLIC.mergingSmallPieces(
-        labels, height: height, width: width, minSize: Int(minSizeFactor * segmentSize),
-        maxSize: max(Int(maxSizeFactor * segmentSize), 1))
+        labels, height: height, width: width,
+        minSize: Int(min(minSizeFactor * segmentSize, Double(height * width))),
+        maxSize: max(Int(min(maxSizeFactor * segmentSize, Double(height * width))), 1))
     }
     return SuperpixelMap(height: height, width: width, compactLabels: labels)
   }
