@@ -16,7 +16,9 @@ import Tensor
 /// ```
 ///
 /// Differences from scikit-image: the tie-breaking noise comes from `SeededGenerator`, not
-/// NumPy's PCG64, so pixels whose densities tie to within about 1e−5 may link differently.
+/// NumPy's PCG64, so pixels whose densities tie to within about 1e−5 may link differently. With
+/// LIME's parameters the maps equal scikit-image's on the test photographs (adjusted Rand
+/// index 1); with short cut-offs they differ as much as scikit-image's own maps for two seeds.
 /// Superpixels are numbered in row-major order of first appearance (scikit-image numbers them
 /// by the flat index of their root).
 public struct Quickshift: Segmenter {
