@@ -131,3 +131,31 @@ public enum SegmentationError: Error, Equatable, Sendable, CustomStringConvertib
     }
   }
 }
+
+extension SuperpixelMap {
+  /// A map from labels that are indices in `0..<height·width` (e.g. quickshift roots), renumbered
+  /// to `0..<count` in row-major order of first appearance, in O(H·W).
+  init(height: Int, width: Int, compactLabels labels: [Int32]) {
+    precondition(labels.count == height * width, "One label per pixel is needed.")
+    var renumbered = [Int32](repeating: -1, count: labels.count)
+    var result = [Int32](repeating: 0, count: labels.count)
+    var next: Int32 = 0
+    for (index, label) in labels.enumerated() {
+      let key = Int(label)
+      if renumbered[key] < 0 {
+        renumbered[key] = next
+        next += 1
+      }
+      result[index] = renumbered[key]
+    }
+    self.init(uncheckedHeight: height, width: width, labels: result, count: Int(next))
+  }
+
+  /// A map whose labels are already exactly `0..<count`, row-major first appearance.
+  init(uncheckedHeight height: Int, width: Int, labels: [Int32], count: Int) {
+    self.height = height
+    self.width = width
+    self.labels = labels
+    self.count = count
+  }
+}
