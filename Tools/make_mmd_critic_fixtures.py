@@ -177,19 +177,20 @@ def bench(n, d, prototypes, criticisms, gamma, repeats):
     x = rng.standard_normal((n, d)).astype(np.float32)
     times = []
     for _ in range(repeats):
+        cpu_start = time.process_time()
         start = time.perf_counter()
         K = rbf_kernel(x, gamma)
         kernel_done = time.perf_counter()
         protos = greedy_select_protos(K, np.arange(n), prototypes)
         select_criticism_regularized(K, protos, criticisms, reg="logdet")
         end = time.perf_counter()
-        times.append((end - start, kernel_done - start))
+        times.append((end - start, kernel_done - start, time.process_time() - cpu_start))
         del K
     times.sort()
-    total, kernel = times[len(times) // 2]
+    total, kernel, cpu = times[len(times) // 2]
     print(json.dumps({"implementation": "numpy mmd.py port", "n": n, "d": d,
                       "prototypes": prototypes, "criticisms": criticisms, "gamma": gamma,
-                      "seconds": total, "kernelSeconds": kernel,
+                      "seconds": total, "kernelSeconds": kernel, "cpuSeconds": cpu,
                       "threads": os.environ.get("OPENBLAS_NUM_THREADS", "default")}))
 
 

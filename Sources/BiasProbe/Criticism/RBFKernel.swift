@@ -102,23 +102,40 @@ public struct RBFKernel: KernelSource {
   /// `K_ii = 1` for every point.
   public var diagonal: [Double] { [Double](repeating: 1, count: cloud.count) }
 
-  /// The rows `K_i·`, each computed from one matrix–vector product.
-  /// - Complexity: `n·d` multiply-adds and `n` exponentials per row.
+  /// The rows `K_i·`: one matrix–vector product for a single row, one matrix product per
+  /// `blockRows` rows otherwise.
+  /// - Complexity: `n·d` multiply-adds and `n` exponentials per row; memory
+  ///   `min(k, blockRows) × n` floats beyond the `k × n` result.
   public func rows(_ indices: [Int]) -> [[Double]] {
     let n = cloud.count
     let g = Float(gamma)
-    return indices.map { i in
+    for i in indices {
       precondition((0..<n).contains(i), "Row \(i) is outside a kernel over \(n) points.")
-      var row = [Double](repeating: 0, count: n)
-      let distances = cloud.squaredDistances(rows: i..<(i + 1), to: cloud, columns: 0..<n)
+    }
+    var result: [[Double]] = []
+    result.reserveCapacity(indices.count)
+    var start = 0
+    while start < indices.count {
+      let chunk = Array(indices[start..<min(indices.count, start + options.blockRows)])
+      let distances =
+        chunk.count == 1
+        ? cloud.squaredDistances(rows: chunk[0]..<(chunk[0] + 1), to: cloud, columns: 0..<n)
+        : cloud.gathering(chunk).squaredDistances(rows: 0..<chunk.count, to: cloud, columns: 0..<n)
       distances.withUnsafeBufferPointer { d in
-        for j in 0..<n {
-          if let labels, labels[j] != labels[i] { continue }
-          row[j] = j == i ? 1 : Double(Foundation.exp(-g * d[j]))
+        for (r, i) in chunk.enumerated() {
+          var row = [Double](repeating: 0, count: n)
+          let line = d.baseAddress! + r * n
+          for j in 0..<n {
+            if let labels, labels[j] != labels[i] { continue }
+            row[j] = Double(Foundation.exp(-g * line[j]))
+          }
+          row[i] = 1
+          result.append(row)
         }
       }
-      return row
+      start += chunk.count
     }
+    return result
   }
 
   /// The dense matrix (`n²` doubles): for small problems and tests.
