@@ -142,12 +142,12 @@ def make_fixtures(root):
     gamma200, median200 = median_heuristic_gamma(first200)
     prototype_count, criticism_count = 32, 10
     cases = []
-    for scope in ["global", "local"]:
-        K = rbf_kernel(x, gamma) if scope == "global" else local_rbf_kernel(x, y, gamma)
+    for scope, case_gamma in [("global", gamma), ("local", gamma), ("global", 1e-3), ("local", 1e-3)]:
+        K = rbf_kernel(x, case_gamma) if scope == "global" else local_rbf_kernel(x, y, case_gamma)
         protos = greedy_select_protos(K, np.arange(K.shape[0]), prototype_count)
         case = {
             "scope": scope,
-            "gamma": gamma,
+            "gamma": case_gamma,
             "prototypes": [int(i) for i in protos],
             "prototypeScores": prototype_scores(K, protos),
             "criticisms": {},
