@@ -54,6 +54,9 @@ struct Probe: ParsableCommand {
   @Flag(help: "Print JSON instead of a table.")
   var json = false
 
+  @Flag(help: "Do not show progress on stderr.")
+  var quiet = false
+
   func validate() throws {
     guard prototypes >= 0, criticisms >= 0 else {
       throw ValidationError("--prototypes and --criticisms cannot be negative.")
@@ -86,7 +89,9 @@ struct Probe: ParsableCommand {
     let options = RBFKernel.Options(
       bandwidth: gamma.map { .gamma($0) } ?? .medianHeuristic,
       scope: RBFKernel.Scope(rawValue: kernel)!)
-    let source = try RBFKernel(features: matrix, labels: rowLabels, options: options)
+    let source = try RBFKernel(
+      features: matrix, labels: rowLabels, options: options,
+      progress: ProgressLine(quiet: quiet).handler)
     let prototypeSelector = MMDPrototypes(count: prototypes, kernel: options)
     let chosen = prototypeSelector.select(in: source)
     let critics = MMDCriticisms(

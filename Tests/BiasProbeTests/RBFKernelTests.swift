@@ -1,3 +1,4 @@
+import Models
 import Tensor
 import XCTest
 
@@ -21,6 +22,16 @@ final class RBFKernelTests: XCTestCase {
         XCTAssertEqual(row[index], 1)
       }
     }
+  }
+
+  func testProgressCoversTheMedianPassesAndEveryBlock() throws {
+    var rng = SeededGenerator(seed: 1)
+    let features = Tensor.normal([10, 2], using: &rng)
+    var reports: [WorkProgress] = []
+    _ = try RBFKernel(features: features, options: .init(blockRows: 4)) { reports.append($0) }
+    XCTAssertEqual(reports.filter { $0.stage == "median heuristic" }.map(\.completed), [0, 1, 2])
+    XCTAssertEqual(reports.filter { $0.stage == "kernel row sums" }.map(\.completed), [0, 1, 2, 3])
+    XCTAssertTrue(reports.last!.isFinished)
   }
 
   func testLocalKernelIsZeroAcrossClasses() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tensor
 
 /// The RBF (Gaussian) kernel `K(x, x') = exp(−γ‖x − x'‖²)` over the rows of a feature matrix,
@@ -67,11 +68,13 @@ public struct RBFKernel: KernelSource {
   ///   - features: one point per row.
   ///   - labels: one class per row; required for the local scope, ignored by the global one.
   ///   - options: bandwidth, scope and block size.
-  ///   - progress: reports the blocks of the row-sum pass.
+  ///   - progress: reports the two passes of the median heuristic (stage `median heuristic`)
+  ///     and the blocks of the row-sum pass (stage `kernel row sums`), from the calling thread.
   /// - Throws: ``SelectionError`` for a non-matrix or non-finite input, missing or miscounted
   ///   labels, a non-positive `γ`, or a zero median distance.
   public init(
-    features: Tensor, labels: [Int]? = nil, options: Options = Options()
+    features: Tensor, labels: [Int]? = nil, options: Options = Options(),
+    progress: ProgressHandler = WorkProgress.ignore
   ) throws {
     try SelectionError.validate(features, labels: labels)
     let cloud = PointCloud(features)
@@ -81,7 +84,7 @@ public struct RBFKernel: KernelSource {
       guard value > 0, value.isFinite else { throw SelectionError.invalidGamma(value) }
       gamma = value
     case .medianHeuristic:
-      gamma = try MedianHeuristic.gamma(for: cloud, blockRows: options.blockRows)
+      gamma = try MedianHeuristic.gamma(for: cloud, blockRows: options.blockRows, progress: progress)
     }
     var kernelLabels: [Int]? = nil
     if options.scope == .local {
@@ -93,7 +96,7 @@ public struct RBFKernel: KernelSource {
     self.labels = kernelLabels
     self.options = options
     self.rowSums = RBFKernel.rowSums(
-      cloud, gamma: gamma, labels: kernelLabels, blockRows: options.blockRows)
+      cloud, gamma: gamma, labels: kernelLabels, blockRows: options.blockRows, progress: progress)
   }
 
   /// The number of points.
@@ -143,8 +146,14 @@ public struct RBFKernel: KernelSource {
 
   /// Row sums over the upper block triangle: each block `[i0, i1) × [i0, n)` adds its row sums
   /// to rows `[i0, i1)` and its column sums beyond `i1` to those rows (symmetry).
-  static func rowSums(_ cloud: PointCloud, gamma: Double, labels: [Int]?, blockRows: Int) -> [Double] {
+  static func rowSums(
+    _ cloud: PointCloud, gamma: Double, labels: [Int]?, blockRows: Int,
+    progress: ProgressHandler = WorkProgress.ignore
+  ) -> [Double] {
     let n = cloud.count
+    let blocks = (n + blockRows - 1) / blockRows
+    var finished = 0
+    progress(WorkProgress(stage: "kernel row sums", completed: 0, total: blocks))
     var sums = [Double](repeating: 0, count: n)
     let g = Float(gamma)
     let threads = max(1, ComputeThreads.count)
@@ -187,6 +196,8 @@ public struct RBFKernel: KernelSource {
             for r in 0..<height { total[base + r] += partials[chunk * height + r] }
           }
         }
+        finished += 1
+        progress(WorkProgress(stage: "kernel row sums", completed: finished, total: blocks))
       }
     }
     return sums
