@@ -38,6 +38,17 @@ final class AttackTests: XCTestCase {
     }
   }
 
+  func testResizingRoundOffJustAboveOneIsClampedNotRejected() throws {
+    // Bilinear resizing can produce 1.0000001 for a white pixel (horse.png does).
+    var image = Tensor(shape: [1, 3, 2, 2], repeating: 0.5)
+    image[0, 0, 0, 0] = 1.0000001
+    image[0, 2, 1, 1] = -1e-7
+
+    let result = try FGSM(classifier: model, epsilon: 0.1).attack(image, labels: [0])[0]
+
+    XCTAssertTrue(result.image.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+  }
+
   func testLabelsAndTargetsMustBeOnePerImageAndClasses() throws {
     let attack = try BIM(classifier: model)
     let images = Tensor(shape: [2, 3, 2, 2], repeating: 0.5)
