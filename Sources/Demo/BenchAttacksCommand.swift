@@ -101,6 +101,13 @@ struct BenchAttacks: ParsableCommand {
       let summary = AttackSummary(results)
       let fgsmTime = try medianMilliseconds { _ = try fgsm.attack(timed, labels: timedLabel) }
       let pgdTime = try medianMilliseconds { _ = try pgd.attack(timed, labels: timedLabel) }
+      // The unit all three are made of: one forward pass and one input gradient (batch 1).
+      let passTime = try medianMilliseconds {
+        let (logits, pullback) = classifier.logitsWithPullback(timed)
+        var seed = Tensor(zeros: logits.shape)
+        seed[0, timedLabel[0]] = 1
+        _ = pullback(seed)
+      }
       // torchattacks was measured on 1 and 2 threads.
       let referenceFor = { (key: String) in Self.reference[key]?[count >= 2 ? 1 : 0] ?? .nan }
       if json {
@@ -125,6 +132,8 @@ struct BenchAttacks: ParsableCommand {
           ] as [String: Any],
           "fgsmMilliseconds": fgsmTime.wall, "fgsmCPUMilliseconds": fgsmTime.cpu,
           "pgd10Milliseconds": pgdTime.wall, "pgd10CPUMilliseconds": pgdTime.cpu,
+          "forwardGradientMilliseconds": passTime.wall,
+          "forwardGradientCPUMilliseconds": passTime.cpu,
           "torchattacks": [
             "fgsmMilliseconds": referenceFor("fgsmMilliseconds"),
             "pgd10Milliseconds": referenceFor("pgd10Milliseconds"),
@@ -139,11 +148,11 @@ struct BenchAttacks: ParsableCommand {
       print("  DeepFool top-\(candidates) per photograph:")
       for (index, result) in results.enumerated() {
         print(
-          String(
-            format: "    %-20@ %-22@ → %-22@ ρ %.5f  %2d it  %6.2f s wall  %6.2f s CPU",
-            names[index] as NSString, String(result.original.label.prefix(22)) as NSString,
-            String(result.adversarial.label.prefix(22)) as NSString, result.rho,
-            result.iterations, seconds[index], cpuSeconds[index]))
+          "    " + Self.padded(names[index], 20) + Self.padded(result.original.label, 18) + " → "
+            + Self.padded(result.adversarial.label, 22)
+            + String(
+              format: "ρ %.5f  %2d it  %6.2f s wall  %5.2f s CPU", result.rho, result.iterations,
+              seconds[index], cpuSeconds[index]))
       }
       print(
         String(
@@ -158,6 +167,10 @@ struct BenchAttacks: ParsableCommand {
             + "%.1f ms CPU (torchattacks %.0f ms)", fgsmTime.wall, fgsmTime.cpu,
           referenceFor("fgsmMilliseconds"), pgdTime.wall, pgdTime.cpu,
           referenceFor("pgd10Milliseconds")))
+      print(
+        String(
+          format: "  one forward + input gradient (batch 1): %.1f ms wall, %.1f ms CPU",
+          passTime.wall, passTime.cpu))
     }
   }
 
@@ -182,6 +195,12 @@ struct BenchAttacks: ParsableCommand {
     var time = timespec()
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+  }
+
+  /// `text` cut or padded with spaces to `width` characters.
+  static func padded(_ text: String, _ width: Int) -> String {
+    let cut = String(text.prefix(width - 1))
+    return cut + String(repeating: " ", count: width - cut.count)
   }
 
   static func median(_ values: [Double]) -> Double {
