@@ -12,5 +12,6 @@ struct Demo: ParsableCommand {
       Neighbours.self,
       Evaluate.self, Study.self,
       Probe.self, BenchCriticism.self,
+      AttackCommand.self, BenchAttacks.self,
     ])
 }
