@@ -21,6 +21,9 @@ public struct Preprocessing: Sendable, Hashable {
     resizeShorterSide: 256, cropSize: (224, 224), antialias: true)
 
   /// A `[3, H, W]` photograph in [0, 1] resized and cropped to `[3, cropHeight, cropWidth]`.
+  /// After a resize the result is clamped to [0, 1]: the antialiasing filter's weights sum to 1
+  /// only up to rounding, so a white region could otherwise come out as 1.0000001, which the
+  /// attacks (pixel space [0, 1]) would reject.
   ///
   /// - Throws: `ClassifierError.wrongImageShape` when the image is not `[3, H, W]` or is smaller
   ///   than the crop after resizing.
@@ -30,7 +33,7 @@ public struct Preprocessing: Sendable, Hashable {
     }
     var resized = image
     if let side = resizeShorterSide {
-      resized = image.resized(shorterSide: side, antialias: antialias)
+      resized = image.resized(shorterSide: side, antialias: antialias).clamped(min: 0, max: 1)
     }
     guard resized.shape[1] >= cropSize.height, resized.shape[2] >= cropSize.width else {
       throw ClassifierError.wrongImageShape(
