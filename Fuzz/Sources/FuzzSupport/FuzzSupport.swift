@@ -13,13 +13,15 @@ public enum Fuzz {
     return Data(bytes: bytes, count: count)
   }
 
-  /// Weight-file limits for fuzzing: the defaults, except the decompressed size of a zip entry
-  /// (1 GiB instead of 16 GiB), so that a valid but enormous archive member is a typed limit
-  /// error rather than a legitimate allocation beyond libFuzzer's 2 GB memory limit. Every other
+  /// Weight-file limits for fuzzing: the defaults, except the two that allow legitimate
+  /// allocations beyond libFuzzer's 2 GB memory limit — the decompressed size of a zip entry
+  /// (256 MiB instead of 16 GiB) and the bytes of one tensor (128 MiB instead of 4 GiB; `tensor()`
+  /// of `uint8` data is 4 times larger) — so that such inputs are typed limit errors. Every other
   /// default is exercised as users get it.
   public static let weightLimits: WeightFileLimits = {
     var limits = WeightFileLimits.default
-    limits.maxEntryBytes = 1 << 30
+    limits.maxEntryBytes = 256 << 20
+    limits.maxTensorBytes = 128 << 20
     return limits
   }()
 
