@@ -55,16 +55,16 @@ final class WeightsFileLimitsTests: XCTestCase {
 
   func testTensorBytesLimitAppliesToSafetensorsAndNumPy() throws {
     var limits = WeightFileLimits()
-    limits.maxTensorBytes = 15
+    limits.maxTensorBytes = 1
     let safetensors = try Data(
       contentsOf: fixtureURL("Weights/safetensors/bfloat16.safetensors"))
     assertWeightError(try Safetensors.read(safetensors, name: "s", limits: limits)) {
-      if case .limitExceeded("s", _, "tensor bytes", _, 15) = $0 { return true }
+      if case .limitExceeded("s", _, "tensor bytes", _, 1) = $0 { return true }
       return false
     }
     let npy = try Data(contentsOf: fixtureURL("Weights/numpy/f4.npy"))
     assertWeightError(try NumPyArray.read(npy, name: "n.npy", limits: limits)) {
-      if case .limitExceeded("n.npy", "array", "tensor bytes", _, 15) = $0 { return true }
+      if case .limitExceeded("n.npy", "array", "tensor bytes", _, 1) = $0 { return true }
       return false
     }
     XCTAssertNoThrow(try Safetensors.read(safetensors, name: "s"))
