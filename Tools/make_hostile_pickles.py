@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes hostile pickles for the restricted unpickler's tests (Tests/ModelsTests/
-WeightsHostilePickleTests.swift) into Tests/Fixtures/Weights/hostile/, with manifest.json.
+WeightsHostilePickleTests.swift) into Tests/Fixtures/Weights/hostile/, with manifest.json, and
+the checkpoints of the two resource bombs the reliability audit found into Tests/Fixtures/Fuzz/
+torch-zip/ (replayed by Tests/ModelsTests/FuzzRegressionTests.swift).
 
 Usage: python3 Tools/make_hostile_pickles.py   (standard library only; deterministic output)
 
@@ -34,6 +36,7 @@ import pickle
 import pickletools
 import struct
 import subprocess
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,6 +294,38 @@ def check_bombs_load_in_python():
             assert isinstance(value, dict), entry["file"]
 
 
+def torch_zip(pickle_bytes, storages):
+    """A zip checkpoint as torch.save writes it: archive/data.pkl, archive/data/<key>, version."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name, payload in [("data.pkl", pickle_bytes), ("byteorder", b"little")] + [
+                (f"data/{key}", data) for key, data in storages] + [("version", b"3\n")]:
+            archive.writestr(zipfile.ZipInfo(f"archive/{name}", date_time=(2018, 9, 8, 0, 0, 0)),
+                             payload)
+    return out.getvalue()
+
+
+def audit_regressions():
+    """Checkpoints that made the reader allocate or work without bound before the limits
+    `maxTensorBytes` and `maxStateDictionaryValues` existed."""
+    folder = ROOT / "Tests" / "Fixtures" / "Fuzz" / "torch-zip"
+    folder.mkdir(parents=True, exist_ok=True)
+    # {"w": _rebuild_tensor_v2(storage of 1 float, 0, (2**40,), (0,), False, OrderedDict())}:
+    # 4 TiB gathered from 4 bytes.
+    view = (PROTO2 + op(0x7D) + binunicode("w")
+            + op(0x63, b"torch._utils\n_rebuild_tensor_v2\n") + op(0x28)
+            + op(0x28) + binunicode("storage") + op(0x63, b"torch\nFloatStorage\n")
+            + binunicode("0") + binunicode("cpu") + op(0x4B, b"\x01") + op(0x74) + op(0x51)
+            + op(0x4B, b"\x00") + op(0x8A, b"\x08" + struct.pack("<q", 1 << 40)) + op(0x85)
+            + op(0x4B, b"\x00") + op(0x85) + op(0x89)
+            + op(0x63, b"collections\nOrderedDict\n") + op(0x29) + op(0x52) + op(0x74) + op(0x52)
+            + op(0x73) + STOP)
+    (folder / "expanded_view_4tib.pth").write_bytes(
+        torch_zip(view, [("0", struct.pack("<f", 7.0))]))
+    laughs = (OUT / "billion_laughs.pkl").read_bytes()
+    (folder / "billion_laughs.pth").write_bytes(torch_zip(laughs, []))
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     code_cases()
@@ -305,6 +340,7 @@ def main():
         if entry["kind"] == "code":
             pickletools.dis((OUT / entry["file"]).read_bytes(), out=io.StringIO())
     check_bombs_load_in_python()
+    audit_regressions()
     (OUT / "manifest.json").write_text(json.dumps(MANIFEST, indent=1, sort_keys=True) + "\n")
     assert not os.path.exists(MARKER), "a hostile pickle ran while being written"
     print(f"wrote {len(MANIFEST)} pickles to {OUT}")

@@ -23,7 +23,7 @@ final class WeightsFileLimitsTests: XCTestCase {
   func testDefaultsAreGenerousForRealCheckpoints() {
     let limits = WeightFileLimits.default
     XCTAssertEqual(limits.maxTensorBytes, 4 << 30)
-    XCTAssertEqual(limits.maxStateDictionaryValues, 1_000_000)
+    XCTAssertEqual(limits.maxStateDictionaryValues, 100_000)
     XCTAssertEqual(limits.maxEntryBytes, 16 << 30)
     XCTAssertEqual(limits.pickle, Unpickler.Limits())
   }

@@ -25,7 +25,8 @@ public struct WeightFileLimits: Sendable, Equatable {
   /// repeat a one-element storage (stride 0) into an arbitrarily large tensor.
   public var maxTensorBytes: Int
   /// Most values (tensors, scalars and containers, a container counted once per reference to
-  /// it) visited while flattening a PyTorch checkpoint's pickled dictionary (default 1 000 000).
+  /// it) visited while flattening a PyTorch checkpoint's pickled dictionary (default 100 000;
+  /// a real state dictionary has a few hundred to a few thousand).
   /// Bounds the work of a pickle that shares one list many times ("billion laughs": 40 levels
   /// of `[x, x]` describe 2^40 leaves in 125 bytes).
   public var maxStateDictionaryValues: Int
@@ -36,7 +37,7 @@ public struct WeightFileLimits: Sendable, Equatable {
   public init(
     maxHeaderBytes: Int = 100 << 20, maxTensorCount: Int = 1_000_000, maxRank: Int = 64,
     maxNestingDepth: Int = 64, maxZipEntryCount: Int = 100_000, maxEntryBytes: Int = 16 << 30,
-    maxTensorBytes: Int = 4 << 30, maxStateDictionaryValues: Int = 1_000_000,
+    maxTensorBytes: Int = 4 << 30, maxStateDictionaryValues: Int = 100_000,
     pickle: Unpickler.Limits = Unpickler.Limits()
   ) {
     self.maxHeaderBytes = maxHeaderBytes
