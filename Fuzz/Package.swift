@@ -3,8 +3,10 @@
 // root Package.swift stays free of unsafe flags; build and run with `Scripts/fuzz.sh`.
 //
 //   swift build -c release --package-path Fuzz \
-//     -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+//     -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing -Xswiftc -use-ld=lld
 //
+// (gold, the default linker, crashes on the instrumented objects: "internal error in
+// format_file_lineno".)
 // Each executable's `main.swift` hands its test function to libFuzzer's `LLVMFuzzerRunDriver`
 // (SwiftPM renames an executable's `main`, so libFuzzer's own `main` with
 // `-parse-as-library` + `@_cdecl("LLVMFuzzerTestOneInput")` does not link). `-enable-testing`
