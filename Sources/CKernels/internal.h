@@ -6,6 +6,14 @@
 // Function multi-versioning: the compiler emits one clone per target and an ifunc resolver that
 // picks the best one at load time.
 // (A build may predefine CK_MULTIVERSION as empty to compile one baseline version only.)
+// Not under ThreadSanitizer: it instruments the ifunc resolvers, which the dynamic loader runs
+// before the TSan runtime is initialised, so the test binary crashed at load
+// (`__tsan_func_entry` in `ck_sum[resolver]`, Swift 6.3.1).
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) && !defined(CK_MULTIVERSION)
+#define CK_MULTIVERSION
+#endif
+#endif
 #ifndef CK_MULTIVERSION
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(__APPLE__)
 #define CK_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))

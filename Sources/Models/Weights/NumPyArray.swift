@@ -65,7 +65,8 @@ public enum NumPyArray {
     let parsed = try NumPyHeader.parse(header, file: name, key: key, limits: limits)
 
     let payload = data.slice(reader.position, reader.remaining)
-    let expected = WeightArray.byteCount(shape: parsed.shape, dtype: parsed.dtype)
+    let expected = try limits.checkedTensorBytes(
+      shape: parsed.shape, dtype: parsed.dtype, file: name, key: key ?? "array")
     guard expected == payload.count else {
       throw WeightFileError.sizeMismatch(
         file: name, key: key ?? "array", shape: parsed.shape, dtype: parsed.descriptor,

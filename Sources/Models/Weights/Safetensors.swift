@@ -148,7 +148,7 @@ public enum Safetensors {
       throw WeightFileError.dataOutOfRange(
         file: file, key: key, start: begin, end: end, available: dataCount)
     }
-    let expected = WeightArray.byteCount(shape: shape, dtype: dtype)
+    let expected = try limits.checkedTensorBytes(shape: shape, dtype: dtype, file: file, key: key)
     guard expected == end - begin else {
       throw WeightFileError.sizeMismatch(
         file: file, key: key, shape: shape, dtype: dtype.rawValue,

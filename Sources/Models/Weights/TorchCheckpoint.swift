@@ -162,7 +162,8 @@ public enum TorchCheckpoint {
       let strides = try integers(arguments[3], "stride")
       let storage = storages[s]
       guard strides.count == shape.count,
-        WeightArray.byteCount(shape: shape, dtype: storage.dtype) != nil,
+        try limits.checkedTensorBytes(shape: shape, dtype: storage.dtype, file: file, key: key)
+          != nil,
         WeightArray.viewFits(
           shape: shape, strides: strides, offset: offset, storageCount: storage.count)
       else {
@@ -185,7 +186,14 @@ public enum TorchCheckpoint {
       return WeightArray(dtype: storage.dtype, shape: shape, data: gathered)
     }
 
+    var visited = 0
     func walk(_ value: PickleValue, key: String, depth: Int) throws {
+      visited += 1
+      guard visited <= limits.maxStateDictionaryValues else {
+        throw WeightFileError.limitExceeded(
+          file: file, key: key, limit: "state dictionary values", value: visited,
+          maximum: limits.maxStateDictionaryValues)
+      }
       guard depth <= limits.maxNestingDepth else {
         throw WeightFileError.limitExceeded(
           file: file, key: key, limit: "nesting depth", value: depth,

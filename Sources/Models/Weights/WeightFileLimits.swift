@@ -19,6 +19,17 @@ public struct WeightFileLimits: Sendable, Equatable {
   /// deflated entry may not claim more than 1032 bytes per compressed byte (deflate's maximum
   /// ratio), so allocation is always justified by the file's size.
   public var maxEntryBytes: Int
+  /// Largest size of one array's elements, in bytes (default 4 GiB; the largest layer of an
+  /// image classifier is far below 1 GiB). Checked from the declared shape and type before
+  /// anything is sliced or allocated; it matters most for PyTorch views, whose strides can
+  /// repeat a one-element storage (stride 0) into an arbitrarily large tensor.
+  public var maxTensorBytes: Int
+  /// Most values (tensors, scalars and containers, a container counted once per reference to
+  /// it) visited while flattening a PyTorch checkpoint's pickled dictionary (default 100 000;
+  /// a real state dictionary has a few hundred to a few thousand).
+  /// Bounds the work of a pickle that shares one list many times ("billion laughs": 40 levels
+  /// of `[x, x]` describe 2^40 leaves in 125 bytes).
+  public var maxStateDictionaryValues: Int
   /// Bounds for the restricted unpickler (PyTorch checkpoints).
   public var pickle: Unpickler.Limits
 
@@ -26,6 +37,7 @@ public struct WeightFileLimits: Sendable, Equatable {
   public init(
     maxHeaderBytes: Int = 100 << 20, maxTensorCount: Int = 1_000_000, maxRank: Int = 64,
     maxNestingDepth: Int = 64, maxZipEntryCount: Int = 100_000, maxEntryBytes: Int = 16 << 30,
+    maxTensorBytes: Int = 4 << 30, maxStateDictionaryValues: Int = 100_000,
     pickle: Unpickler.Limits = Unpickler.Limits()
   ) {
     self.maxHeaderBytes = maxHeaderBytes
@@ -34,9 +46,27 @@ public struct WeightFileLimits: Sendable, Equatable {
     self.maxNestingDepth = maxNestingDepth
     self.maxZipEntryCount = maxZipEntryCount
     self.maxEntryBytes = maxEntryBytes
+    self.maxTensorBytes = maxTensorBytes
+    self.maxStateDictionaryValues = maxStateDictionaryValues
     self.pickle = pickle
   }
 
   /// The default limits.
   public static let `default` = WeightFileLimits()
+
+  /// The byte size of an array of `shape` and `dtype`, checked against `maxTensorBytes`.
+  ///
+  /// - Returns: the size, or `nil` when `shape` has a negative extent or its size overflows
+  ///   `Int` (the caller reports its own format error).
+  /// - Throws: `WeightFileError.limitExceeded` ("tensor bytes") naming `file` and `key`.
+  func checkedTensorBytes(shape: [Int], dtype: WeightDType, file: String, key: String) throws
+    -> Int?
+  {
+    guard let bytes = WeightArray.byteCount(shape: shape, dtype: dtype) else { return nil }
+    guard bytes <= maxTensorBytes else {
+      throw WeightFileError.limitExceeded(
+        file: file, key: key, limit: "tensor bytes", value: bytes, maximum: maxTensorBytes)
+    }
+    return bytes
+  }
 }
