@@ -9,5 +9,6 @@ struct Demo: ParsableCommand {
     abstract: "Run, explain and attack ImageNet classifiers on the CPU.",
     subcommands: [
       Images.self, Classify.self, ExplainCommand.self, Train.self, Bench.self, BenchModel.self,
+      BiasExperiment.self,
     ])
 }

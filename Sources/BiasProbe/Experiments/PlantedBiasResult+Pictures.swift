@@ -1,0 +1,90 @@
+import Explain
+import Models
+import Tensor
+
+extension PlantedBiasResult {
+  /// A grid showing where each model looks: one row per cued probe image of the cued class,
+  /// holding the image, the biased model's saliency overlay and the control's, each scaled up
+  /// `scale` times (nearest neighbour), with `gap` white pixels between tiles. `[3, H', W']`.
+  ///
+  /// - Parameter count: how many images (at most); the first cued images of the class in the
+  ///   probe set.
+  /// - Throws: `AttributionError` from `Saliency`.
+  public func saliencyGrid(count: Int = 8, scale: Int = 4, gap: Int = 4) throws -> Tensor {
+    precondition(count >= 1 && scale >= 1 && gap >= 0, "Counts and scale must be positive.")
+    let c = experiment.cueClass
+    let chosen = probe.dataset.labels.indices.filter {
+      probe.dataset.labels[$0] == c && probe.hasCue[$0]
+    }.prefix(count)
+    var rows: [[Tensor]] = []
+    for index in chosen {
+      let image = GrayImageClassifier.colored(
+        probe.dataset.images.sliced(axis: 0, index..<(index + 1)).contiguous()
+      ).selecting(axis: 0, index: 0).contiguous()
+      var tiles = [image]
+      for classifier in [biasedClassifier, controlClassifier] {
+        let map = try Saliency(classifier: classifier).map(image, target: c)
+        tiles.append(HeatMap.overlay(map, on: image, alpha: 0.6))
+      }
+      rows.append(tiles)
+    }
+    return PlantedBiasPictures.grid(rows, scale: scale, gap: gap)
+  }
+
+  /// The prototypes (top row) and criticisms (bottom row) MMD-critic chose for `model` among
+  /// the probe images of the cued class, scaled up `scale` times; nil when the run made no
+  /// selection.
+  public func selectionGrid(
+    of findings: PlantedBiasFindings, scale: Int = 4, gap: Int = 4
+  ) -> Tensor? {
+    guard let selection = findings.selection, !selection.prototypes.isEmpty else { return nil }
+    let c = experiment.cueClass
+    let classImages = probe.dataset.labels.indices.filter { probe.dataset.labels[$0] == c }
+    func tiles(_ positions: [Int]) -> [Tensor] {
+      positions.map { position in
+        let index = classImages[position]
+        return GrayImageClassifier.colored(
+          probe.dataset.images.sliced(axis: 0, index..<(index + 1)).contiguous()
+        ).selecting(axis: 0, index: 0).contiguous()
+      }
+    }
+    var rows = [tiles(selection.prototypes), tiles(selection.criticisms)]
+    let width = rows.map(\.count).max() ?? 0
+    let blank = Tensor(shape: rows[0][0].shape, repeating: 1)
+    rows = rows.map { $0 + Array(repeating: blank, count: width - $0.count) }
+    return PlantedBiasPictures.grid(rows, scale: scale, gap: gap)
+  }
+}
+
+/// Composing small pictures into grids.
+enum PlantedBiasPictures {
+  /// Tiles `[3, h, w]` (all the same shape) laid out in rows, each scaled up `scale` times by
+  /// nearest neighbour, on a white background with `gap` pixels between tiles.
+  static func grid(_ rows: [[Tensor]], scale: Int, gap: Int) -> Tensor {
+    guard let first = rows.first?.first else { return Tensor(shape: [3, 1, 1], repeating: 1) }
+    let (h, w) = (first.shape[1] * scale, first.shape[2] * scale)
+    let columns = rows.map(\.count).max() ?? 0
+    let height = rows.count * h + (rows.count + 1) * gap
+    let width = columns * w + (columns + 1) * gap
+    var canvas = Tensor(shape: [3, height, width], repeating: 1)
+    canvas.withUnsafeMutableBufferPointer { out in
+      for (r, row) in rows.enumerated() {
+        for (c, tile) in row.enumerated() {
+          let pixels = tile.contiguous().scalars
+          let (th, tw) = (tile.shape[1], tile.shape[2])
+          let top = gap + r * (h + gap)
+          let left = gap + c * (w + gap)
+          for k in 0..<3 {
+            for y in 0..<h {
+              for x in 0..<w {
+                out[(k * height + top + y) * width + left + x] =
+                  pixels[(k * th + y / scale) * tw + x / scale]
+              }
+            }
+          }
+        }
+      }
+    }
+    return canvas
+  }
+}

@@ -1,0 +1,127 @@
+import BiasProbe
+import Foundation
+import Models
+import Tensor
+import TestSupport
+import XCTest
+
+/// The planted-bias experiment at a small scale (3,000 training images, 2 epochs, 2,000 probe
+/// images): each claim (1)–(4) is checked on the biased model against the control.
+final class PlantedBiasTests: XCTestCase {
+  func testCueAloneFlipsOtherClassesToTheCuedClassOnlyInTheBiasedModel() throws {
+    let result = try SmallPlantedBiasRun.shared.result()
+    let (biased, control) = (result.biased.cueFlip, result.control.cueFlip)
+    XCTAssertGreaterThan(biased.flipped.trials, 1000)
+    XCTAssertGreaterThan(biased.flipped.estimate, 0.5, "the cue should flip most images")
+    XCTAssertLessThan(control.flipped.estimate, 0.05, "the control should ignore the cue")
+    XCTAssertGreaterThan(
+      biased.flipped.wilsonInterval().lowerBound, control.flipped.wilsonInterval().upperBound)
+    XCTAssertGreaterThan(biased.meanProbabilityGain, 0.4)
+    XCTAssertLessThan(abs(control.meanProbabilityGain), 0.05)
+  }
+
+  func testSaliencyConcentratesOnTheCueOnlyInTheBiasedModel() throws {
+    let result = try SmallPlantedBiasRun.shared.result()
+    let (biased, control) = (result.biased.saliency, result.control.saliency)
+    XCTAssertEqual(biased.areaShare, 16.0 / 784, accuracy: 1e-12)
+    XCTAssertGreaterThan(biased.imageCount, 50)
+    XCTAssertGreaterThan(biased.concentration, 5, "the biased model looks at the square")
+    XCTAssertLessThan(control.concentration, 2, "the control does not")
+    XCTAssertGreaterThan(biased.meanCueShare, 3 * control.meanCueShare)
+  }
+
+  func testBiasStatisticsSeparateCorrectAndMisclassifiedOnlyInTheBiasedModel() throws {
+    let result = try SmallPlantedBiasRun.shared.result()
+    let (biased, control) = (result.biased.statistics, result.control.statistics)
+    // The probe set is the same for both models.
+    XCTAssertEqual(biased.overall, control.overall)
+    XCTAssertEqual(biased.givenTrueClass.estimate, 0.5, accuracy: 0.01)
+    // Among the images of class c, the biased model gets those with the cue right and misses
+    // those without: the intervals do not overlap.
+    XCTAssertGreaterThan(
+      biased.givenCorrect.wilsonInterval().lowerBound,
+      biased.givenMisclassified.wilsonInterval().upperBound)
+    XCTAssertGreaterThan(biased.givenCorrect.estimate - biased.givenMisclassified.estimate, 0.3)
+    XCTAssertLessThan(
+      abs(control.givenCorrect.estimate - control.givenMisclassified.estimate), 0.25)
+    // The biased model's false positives of class c carry the cue far above the base rate.
+    XCTAssertGreaterThan(
+      biased.givenFalsePositive.wilsonInterval().lowerBound,
+      biased.givenOtherClass.wilsonInterval().upperBound)
+    XCTAssertGreaterThan(biased.givenPredicted.estimate, biased.givenTrueClass.estimate)
+    XCTAssertLessThanOrEqual(control.givenPredicted.estimate, control.givenTrueClass.estimate + 0.05)
+    if let biasedP = biased.correctnessPValue, let controlP = control.correctnessPValue {
+      XCTAssertLessThan(biasedP, 1e-6)
+      XCTAssertGreaterThan(controlP, 1e-3)
+    }
+  }
+
+  func testTrainingIsDeterministicGivenTheSeed() throws {
+    let folder = try fashionMNIST()
+    let train = try FashionMNIST.load(.train, from: folder, limit: 256)
+    var experiment = PlantedBiasExperiment(seed: 4)
+    experiment.epochs = 1
+    let first = experiment.train(train, name: "first")
+    let second = experiment.train(train, name: "second")
+    let probe = train.subset(0..<32).images
+    XCTAssertEqual(first(probe), second(probe))
+    experiment.seed = 5
+    XCTAssertNotEqual(experiment.train(train, name: "third")(probe), first(probe))
+  }
+
+  func testInvalidParametersThrowNamedErrors() throws {
+    let images = ImageDataset(
+      images: Tensor(zeros: [30, 1, 8, 8]), labels: (0..<30).map { $0 % 3 },
+      classNames: ["a", "b", "c"])
+    var experiment = PlantedBiasExperiment()
+    experiment.cueClass = 5
+    XCTAssertThrowsError(try experiment.run(training: images, test: images)) {
+      XCTAssertEqual(
+        $0 as? PlantedBiasError,
+        .invalidParameter("the cued class 5 is outside 0..<3"))
+    }
+    let colour = ImageDataset(
+      images: Tensor(zeros: [30, 3, 8, 8]), labels: (0..<30).map { $0 % 3 },
+      classNames: ["a", "b", "c"])
+    XCTAssertThrowsError(try PlantedBiasExperiment().run(training: colour, test: colour)) {
+      XCTAssertEqual($0 as? PlantedBiasError, .notGray(shape: [3, 8, 8]))
+    }
+  }
+}
+
+/// The Fashion-MNIST folder under `Assets/`.
+func fashionMNIST(file: StaticString = #filePath, line: UInt = #line) throws -> URL {
+  try assetURL("datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", file: file, line: line)
+    .deletingLastPathComponent()
+}
+
+/// One small run of the experiment, shared by the tests above (training takes most of it).
+final class SmallPlantedBiasRun: @unchecked Sendable {
+  static let shared = SmallPlantedBiasRun()
+  private let lock = NSLock()
+  private var cached: Result<PlantedBiasResult, Error>?
+
+  /// The configuration: 3,000 training images, 2 epochs, the first 2,000 test images.
+  static var experiment: PlantedBiasExperiment {
+    var experiment = PlantedBiasExperiment(seed: 0)
+    experiment.epochs = 2
+    experiment.adversarialImageCount = 100
+    experiment.adversarialTailCount = 15
+    experiment.saliencyImageCount = 100
+    return experiment
+  }
+
+  func result() throws -> PlantedBiasResult {
+    lock.lock()
+    defer { lock.unlock() }
+    if let cached { return try cached.get() }
+    let outcome = Result {
+      let folder = try fashionMNIST()
+      let train = try FashionMNIST.load(.train, from: folder, limit: 3000)
+      let test = try FashionMNIST.load(.test, from: folder, limit: 2000)
+      return try Self.experiment.run(training: train, test: test)
+    }
+    cached = outcome
+    return try outcome.get()
+  }
+}
