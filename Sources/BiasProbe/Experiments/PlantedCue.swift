@@ -8,7 +8,7 @@ import Tensor
 /// then added to test images to measure what the network learned.
 ///
 /// ```swift
-/// let cue = PlantedCue(side: 4, value: 1, corner: .topLeft, margin: 1)
+/// let cue = PlantedCue(side: 4, value: 1, corner: .topLeft, margin: 0)
 /// let marked = cue.applied(to: images)            // [N, C, 28, 28], every image marked
 /// let inside = cue.mask(height: 28, width: 28)    // [28, 28], 1 inside the square
 /// ```
@@ -30,7 +30,7 @@ public struct PlantedCue: Sendable, Hashable, Codable {
   /// A square cue of `side` pixels with `value`, `margin` pixels away from `corner`.
   ///
   /// - Precondition: `side ≥ 1`, `margin ≥ 0`.
-  public init(side: Int = 4, value: Float = 1, corner: Corner = .topLeft, margin: Int = 1) {
+  public init(side: Int = 4, value: Float = 1, corner: Corner = .topLeft, margin: Int = 0) {
     precondition(side >= 1, "A cue needs a side of at least one pixel, not \(side).")
     precondition(margin >= 0, "A cue's margin cannot be negative, not \(margin).")
     self.side = side
