@@ -1,0 +1,177 @@
+import Foundation
+import Tensor
+
+/// The RBF (Gaussian) kernel `K(x, x') = exp(−γ‖x − x'‖²)` over the rows of a feature matrix,
+/// computed through matrix products in blocks of rows, never as a whole `n × n` matrix.
+///
+/// Global kernel: `K` over all pairs. Local kernel (MMD-critic's per-class kernel, `mmd.py`'s
+/// `calculate_kernel_individual`): `K_ij` as above when `i` and `j` share a label, 0 otherwise.
+///
+/// Initialisation makes one blocked pass over the upper triangle of `K` to compute the row sums
+/// `Σ_j K_ij`, the only quantity of MMD-critic that touches every pair; ``rows(_:)`` then
+/// computes single rows on demand. Squared distances come from `‖x‖² + ‖y‖² − 2·x·yᵀ` (single
+/// precision `sgemm` on centred points, clamped at 0; `K_ii = 1` exactly); sums are in double
+/// precision.
+///
+/// - Complexity: initialisation `n²·d` multiply-adds (half of `X·Xᵀ`) and `n²/2` exponentials,
+///   plus two more passes of the products for the median heuristic; memory `n·d` floats for the
+///   centred points plus one block of `blockRows × n` floats. ``rows(_:)``: `n·d` per row.
+public struct RBFKernel: KernelSource {
+  /// How `γ` is chosen.
+  public enum Bandwidth: Sendable, Equatable, Hashable {
+    /// A given `γ > 0`.
+    case gamma(Double)
+    /// `γ = 1/(2·median_{i<j} ‖x_i − x_j‖²)` (see ``MedianHeuristic``).
+    case medianHeuristic
+  }
+
+  /// Which pairs the kernel relates.
+  public enum Scope: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// All pairs.
+    case global
+    /// Pairs of the same class only; 0 across classes (needs labels).
+    case local
+  }
+
+  /// The kernel's settings, shared by the selectors.
+  public struct Options: Sendable, Equatable, Hashable {
+    /// How `γ` is chosen (the median heuristic by default).
+    public var bandwidth: Bandwidth
+    /// Global or per-class kernel.
+    public var scope: Scope
+    /// Rows per block of the blocked products: peak memory `blockRows × n` floats.
+    public var blockRows: Int
+
+    /// - Precondition: `blockRows >= 1`.
+    public init(bandwidth: Bandwidth = .medianHeuristic, scope: Scope = .global, blockRows: Int = 256) {
+      precondition(blockRows >= 1, "blockRows must be at least 1, not \(blockRows).")
+      self.bandwidth = bandwidth
+      self.scope = scope
+      self.blockRows = blockRows
+    }
+  }
+
+  /// The bandwidth `γ` in use.
+  public let gamma: Double
+  /// The labels of the local kernel (`nil` for the global kernel).
+  public let labels: [Int]?
+  /// The options it was built with.
+  public let options: Options
+  /// `Σ_j K_ij` for every point.
+  public let rowSums: [Double]
+  let cloud: PointCloud
+
+  /// The kernel over the rows of `features` `[n, d]`.
+  ///
+  /// - Parameters:
+  ///   - features: one point per row.
+  ///   - labels: one class per row; required for the local scope, ignored by the global one.
+  ///   - options: bandwidth, scope and block size.
+  ///   - progress: reports the blocks of the row-sum pass.
+  /// - Throws: ``SelectionError`` for a non-matrix or non-finite input, missing or miscounted
+  ///   labels, a non-positive `γ`, or a zero median distance.
+  public init(
+    features: Tensor, labels: [Int]? = nil, options: Options = Options()
+  ) throws {
+    try SelectionError.validate(features, labels: labels)
+    let cloud = PointCloud(features)
+    let gamma: Double
+    switch options.bandwidth {
+    case .gamma(let value):
+      guard value > 0, value.isFinite else { throw SelectionError.invalidGamma(value) }
+      gamma = value
+    case .medianHeuristic:
+      gamma = try MedianHeuristic.gamma(for: cloud, blockRows: options.blockRows)
+    }
+    var kernelLabels: [Int]? = nil
+    if options.scope == .local {
+      guard let labels else { throw SelectionError.localKernelNeedsLabels }
+      kernelLabels = labels
+    }
+    self.cloud = cloud
+    self.gamma = gamma
+    self.labels = kernelLabels
+    self.options = options
+    self.rowSums = RBFKernel.rowSums(
+      cloud, gamma: gamma, labels: kernelLabels, blockRows: options.blockRows)
+  }
+
+  /// The number of points.
+  public var count: Int { cloud.count }
+
+  /// `K_ii = 1` for every point.
+  public var diagonal: [Double] { [Double](repeating: 1, count: cloud.count) }
+
+  /// The rows `K_i·`, each computed from one matrix–vector product.
+  /// - Complexity: `n·d` multiply-adds and `n` exponentials per row.
+  public func rows(_ indices: [Int]) -> [[Double]] {
+    let n = cloud.count
+    let g = Float(gamma)
+    return indices.map { i in
+      precondition((0..<n).contains(i), "Row \(i) is outside a kernel over \(n) points.")
+      var row = [Double](repeating: 0, count: n)
+      let distances = cloud.squaredDistances(rows: i..<(i + 1), to: cloud, columns: 0..<n)
+      distances.withUnsafeBufferPointer { d in
+        for j in 0..<n {
+          if let labels, labels[j] != labels[i] { continue }
+          row[j] = j == i ? 1 : Double(Foundation.exp(-g * d[j]))
+        }
+      }
+      return row
+    }
+  }
+
+  /// The dense matrix (`n²` doubles): for small problems and tests.
+  public var matrix: KernelMatrix { KernelMatrix(self) }
+
+  /// Row sums over the upper block triangle: each block `[i0, i1) × [i0, n)` adds its row sums
+  /// to rows `[i0, i1)` and its column sums beyond `i1` to those rows (symmetry).
+  static func rowSums(_ cloud: PointCloud, gamma: Double, labels: [Int]?, blockRows: Int) -> [Double] {
+    let n = cloud.count
+    var sums = [Double](repeating: 0, count: n)
+    let g = Float(gamma)
+    let threads = max(1, ComputeThreads.count)
+    sums.withUnsafeMutableBufferPointer { total in
+      let totalPointer = UncheckedDoublePointer(total.baseAddress!)
+      cloud.forEachUpperBlock(blockRows: blockRows) { rows, distances in
+        let height = rows.count
+        let width = n - rows.lowerBound
+        let base = rows.lowerBound
+        var rowPartials = [Double](repeating: 0, count: threads * height)
+        rowPartials.withUnsafeMutableBufferPointer { partials in
+          let partialPointer = UncheckedDoublePointer(partials.baseAddress!)
+          ComputeThreads.parallelFor(threads) { chunk in
+            let start = width * chunk / threads
+            let end = width * (chunk + 1) / threads
+            guard start < end else { return }
+            let rowSum = partialPointer.pointer + chunk * height
+            // Columns beyond the block's square receive the transposed contribution.
+            let columnStart = max(start, height)
+            for r in 0..<height {
+              var acc = 0.0
+              let line = distances.baseAddress! + r * width
+              let rowLabel = labels?[base + r]
+              for c in start..<end {
+                var k: Float
+                if c == r {
+                  k = 1
+                } else if let rowLabel, labels![base + c] != rowLabel {
+                  k = 0
+                } else {
+                  k = Foundation.exp(-g * line[c])
+                }
+                acc += Double(k)
+                if c >= columnStart { totalPointer.pointer[base + c] += Double(k) }
+              }
+              rowSum[r] += acc
+            }
+          }
+          for chunk in 0..<threads {
+            for r in 0..<height { total[base + r] += partials[chunk * height + r] }
+          }
+        }
+      }
+    }
+    return sums
+  }
+}
