@@ -160,7 +160,7 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     advance()
 
     let probed = predictions(classifier, images: probe.dataset.images)
-    let statistics = cueStatistics(probe: probe, predicted: probed.labels)
+    let statistics = try cueStatistics(probe: probe, predicted: probed.labels)
     advance()
 
     let classImages = inClass
@@ -169,7 +169,7 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     advance()
     let adversarial = try adversarialFindings(
       classifier, probe: probe,
-      classImages: classImages.filter { probed.labels[$0] == cueClass })
+      classImages: classImages.filter { probed.labels[$0] == cueClass }, progress: progress)
     advance()
     let saliency = try saliencyFindings(
       classifier, probe: probe, classImages: classImages.filter { probe.hasCue[$0] })
@@ -242,9 +242,19 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     }
   }
 
-  /// (4) The cue against the model's predictions on the probe images.
-  func cueStatistics(probe: PlantedBiasData, predicted: [Int]) -> CueStatistics {
+  /// (4) The cue against the model's predictions on the probe images: `AttributeBias` with the
+  /// attribute "cue" ∈ {"cue", "no cue"}, plus the cue among the other classes and among the
+  /// cued class's false positives, with Fisher's exact test of cue × predicted c there.
+  func cueStatistics(probe: PlantedBiasData, predicted: [Int]) throws -> CueStatistics {
     let labels = probe.dataset.labels
+    let c = cueClass
+    let bias = try AttributeBias(
+      attribute: "cue", attributeValues: probe.hasCue.map { $0 ? "cue" : "no cue" },
+      trueLabels: labels, predictedLabels: predicted)
+    let report = bias.report(forClass: c)
+    guard let cue = report.values.first(where: { $0.value == "cue" }) else {
+      throw PlantedBiasError.invalidParameter("no probe image carries the cue")
+    }
     func proportion(_ include: (Int) -> Bool) -> Proportion {
       var (successes, trials) = (0, 0)
       for index in labels.indices where include(index) {
@@ -253,18 +263,20 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
       }
       return Proportion(successes: successes, trials: trials)
     }
-    let c = cueClass
-    let correct = proportion { labels[$0] == c && predicted[$0] == c }
-    let misclassified = proportion { labels[$0] == c && predicted[$0] != c }
     let falsePositive = proportion { labels[$0] != c && predicted[$0] == c }
-    let otherNotPredicted = proportion { labels[$0] != c && predicted[$0] != c }
+    let otherRejected = proportion { labels[$0] != c && predicted[$0] != c }
+    let falsePositiveTest = FisherExactTest([
+      [falsePositive.successes, falsePositive.trials - falsePositive.successes],
+      [otherRejected.successes, otherRejected.trials - otherRejected.successes],
+    ])
     return CueStatistics(
       overall: proportion { _ in true }, givenTrueClass: proportion { labels[$0] == c },
-      givenPredicted: proportion { predicted[$0] == c }, givenCorrect: correct,
-      givenMisclassified: misclassified, givenOtherClass: proportion { labels[$0] != c },
-      givenFalsePositive: falsePositive,
-      correctnessPValue: PlantedBiasExperiment.association(correct, misclassified),
-      falsePositivePValue: PlantedBiasExperiment.association(falsePositive, otherNotPredicted))
+      givenPredicted: cue.givenPredicted.proportion,
+      givenCorrect: cue.givenTrueCorrect.proportion,
+      givenMisclassified: cue.givenTrueMisclassified.proportion,
+      givenOtherClass: proportion { labels[$0] != c }, givenFalsePositive: falsePositive,
+      correctnessPValue: report.correctnessTest?.pValue,
+      falsePositivePValue: falsePositiveTest.pValue(.twoSided), report: report)
   }
 
   /// Predicted labels and the probability of the cued class for gray images `[N, 1, H, W]`, in

@@ -10,10 +10,9 @@ public struct PlantedBiasFindings: Sendable {
   /// (1) The cue alone pushes other classes to the cued class.
   public var cueFlip: CueFlipFindings
   /// (2a) MMD-critic on penultimate features: prototypes carry the cue, criticisms do not.
-  /// Nil when the run skipped it.
-  public var selection: SelectionFindings?
-  /// (2b) The adversarial ranking: the most robust images carry the cue. Nil when skipped.
-  public var adversarial: AdversarialRankingFindings?
+  public var selection: SelectionFindings
+  /// (2b) The adversarial ranking: the most robust images carry the cue.
+  public var adversarial: AdversarialRankingFindings
   /// (3) Saliency concentrates on the cue.
   public var saliency: SaliencyFindings
   /// (4) The bias statistics.
@@ -21,8 +20,8 @@ public struct PlantedBiasFindings: Sendable {
 
   public init(
     model: String, cleanAccuracy: Proportion, cleanCueClassAccuracy: Proportion,
-    cueFlip: CueFlipFindings, selection: SelectionFindings?,
-    adversarial: AdversarialRankingFindings?, saliency: SaliencyFindings,
+    cueFlip: CueFlipFindings, selection: SelectionFindings,
+    adversarial: AdversarialRankingFindings, saliency: SaliencyFindings,
     statistics: CueStatistics
   ) {
     self.model = model
@@ -146,17 +145,22 @@ public struct CueStatistics: Sendable, Hashable {
   public var givenOtherClass: Proportion
   /// P(cue | true class ≠ c, predicted c): among the cued class's false positives.
   public var givenFalsePositive: Proportion
-  /// The two-sided p-value of an exact test of association between the cue and being correctly
-  /// classified, among the images of class c. Nil when no test was available.
+  /// The two-sided p-value of Fisher's exact test of association between the cue and being
+  /// correctly classified, among the images of class c (nil when one side is empty, e.g. every
+  /// image of c is classified correctly).
   public var correctnessPValue: Double?
-  /// The two-sided p-value of an exact test of association between the cue and being predicted
-  /// as c, among the images of the other classes. Nil when no test was available.
-  public var falsePositivePValue: Double?
+  /// The two-sided p-value of Fisher's exact test of association between the cue and being
+  /// predicted as c, among the images of the other classes.
+  public var falsePositivePValue: Double
+  /// The full `AttributeBias` report for the cued class (attribute values "cue" and "no cue"),
+  /// with its contingency tables.
+  public var report: AttributeBiasReport
 
   public init(
     overall: Proportion, givenTrueClass: Proportion, givenPredicted: Proportion,
     givenCorrect: Proportion, givenMisclassified: Proportion, givenOtherClass: Proportion,
-    givenFalsePositive: Proportion, correctnessPValue: Double?, falsePositivePValue: Double?
+    givenFalsePositive: Proportion, correctnessPValue: Double?, falsePositivePValue: Double,
+    report: AttributeBiasReport
   ) {
     self.overall = overall
     self.givenTrueClass = givenTrueClass
@@ -167,5 +171,6 @@ public struct CueStatistics: Sendable, Hashable {
     self.givenFalsePositive = givenFalsePositive
     self.correctnessPValue = correctnessPValue
     self.falsePositivePValue = falsePositivePValue
+    self.report = report
   }
 }

@@ -32,12 +32,12 @@ extension PlantedBiasResult {
   }
 
   /// The prototypes (top row) and criticisms (bottom row) MMD-critic chose for `model` among
-  /// the probe images of the cued class, scaled up `scale` times; nil when the run made no
-  /// selection.
+  /// the probe images of the cued class, scaled up `scale` times; nil when nothing was selected.
   public func selectionGrid(
     of findings: PlantedBiasFindings, scale: Int = 4, gap: Int = 4
   ) -> Tensor? {
-    guard let selection = findings.selection, !selection.prototypes.isEmpty else { return nil }
+    let selection = findings.selection
+    guard !selection.prototypes.isEmpty else { return nil }
     let c = experiment.cueClass
     let classImages = probe.dataset.labels.indices.filter { probe.dataset.labels[$0] == c }
     func tiles(_ positions: [Int]) -> [Tensor] {

@@ -82,25 +82,25 @@ extension PlantedBiasResult {
     func row(_ label: String, _ value: (PlantedBiasFindings) -> String) {
       rows.append((label, value(biased), value(control)))
     }
-    func rateRow(_ label: String, _ value: (PlantedBiasFindings) -> Proportion?) {
-      row(label) { value($0).map(rate) ?? "n/a" }
+    func rateRow(_ label: String, _ value: (PlantedBiasFindings) -> Proportion) {
+      row(label) { rate(value($0)) }
     }
     rows.append(("measure", "biased model", "control model"))
     rateRow("clean test accuracy") { $0.cleanAccuracy }
     rateRow("clean accuracy on class c") { $0.cleanCueClassAccuracy }
     rateRow("(1) other classes flipped to c by the cue") { $0.cueFlip.flipped }
     row("    mean gain of p(c | image) from the cue") { signed($0.cueFlip.meanProbabilityGain) }
-    rateRow("(2a) MMD-critic prototypes with the cue") { $0.selection?.prototypesWithCue }
-    rateRow("     MMD-critic criticisms with the cue") { $0.selection?.criticismsWithCue }
-    rateRow("     class-c probe images with the cue") { $0.selection?.classWithCue }
-    rateRow("(2b) most robust (DeepFool ρ) with the cue") { $0.adversarial?.mostRobustWithCue }
-    rateRow("     least robust with the cue") { $0.adversarial?.leastRobustWithCue }
-    rateRow("     ranked images with the cue") { $0.adversarial?.rankedWithCue }
-    row("     median ρ with / without the cue") { findings in
-      findings.adversarial.map {
-        String(
-          format: "%.4f / %.4f", $0.medianRobustnessWithCue, $0.medianRobustnessWithoutCue)
-      } ?? "n/a"
+    rateRow("(2a) MMD-critic prototypes with the cue") { $0.selection.prototypesWithCue }
+    rateRow("     MMD-critic criticisms with the cue") { $0.selection.criticismsWithCue }
+    rateRow("     class-c probe images with the cue") { $0.selection.classWithCue }
+    row("     RBF γ (median heuristic)") { String(format: "%.4g", $0.selection.gamma) }
+    rateRow("(2b) most robust (DeepFool ρ) with the cue") { $0.adversarial.mostRobustWithCue }
+    rateRow("     least robust with the cue") { $0.adversarial.leastRobustWithCue }
+    rateRow("     ranked images with the cue") { $0.adversarial.rankedWithCue }
+    row("     median ρ with / without the cue") {
+      String(
+        format: "%.4f / %.4f", $0.adversarial.medianRobustnessWithCue,
+        $0.adversarial.medianRobustnessWithoutCue)
     }
     row("(3) saliency share on the cue square") {
       String(
@@ -177,28 +177,22 @@ extension PlantedBiasResult {
         "givenOtherClass": json(f.statistics.givenOtherClass),
         "givenFalsePositive": json(f.statistics.givenFalsePositive),
         "correctnessPValue": f.statistics.correctnessPValue ?? NSNull(),
-        "falsePositivePValue": f.statistics.falsePositivePValue ?? NSNull(),
+        "falsePositivePValue": f.statistics.falsePositivePValue,
       ] as [String: Any],
     ]
-    if let s = f.selection {
-      object["selection"] = [
-        "classWithCue": json(s.classWithCue), "prototypesWithCue": json(s.prototypesWithCue),
-        "criticismsWithCue": json(s.criticismsWithCue), "prototypes": s.prototypes,
-        "criticisms": s.criticisms, "gamma": s.gamma,
-      ] as [String: Any]
-    } else {
-      object["selection"] = NSNull()
-    }
-    if let a = f.adversarial {
-      object["adversarial"] = [
-        "rankedWithCue": json(a.rankedWithCue), "mostRobustWithCue": json(a.mostRobustWithCue),
-        "leastRobustWithCue": json(a.leastRobustWithCue),
-        "medianRobustnessWithCue": a.medianRobustnessWithCue,
-        "medianRobustnessWithoutCue": a.medianRobustnessWithoutCue,
-      ] as [String: Any]
-    } else {
-      object["adversarial"] = NSNull()
-    }
+    let s = f.selection
+    object["selection"] = [
+      "classWithCue": json(s.classWithCue), "prototypesWithCue": json(s.prototypesWithCue),
+      "criticismsWithCue": json(s.criticismsWithCue), "prototypes": s.prototypes,
+      "criticisms": s.criticisms, "gamma": s.gamma,
+    ] as [String: Any]
+    let a = f.adversarial
+    object["adversarial"] = [
+      "rankedWithCue": json(a.rankedWithCue), "mostRobustWithCue": json(a.mostRobustWithCue),
+      "leastRobustWithCue": json(a.leastRobustWithCue),
+      "medianRobustnessWithCue": finite(a.medianRobustnessWithCue),
+      "medianRobustnessWithoutCue": finite(a.medianRobustnessWithoutCue),
+    ] as [String: Any]
     return object
   }
 
@@ -219,10 +213,13 @@ extension PlantedBiasResult {
       100 * interval.upperBound, p.successes, p.trials)
   }
 
+  /// A number for JSON, which has no NaN or infinity: those become null.
+  private func finite(_ value: Double) -> Any { value.isFinite ? value : NSNull() }
+
   private func signed(_ value: Double) -> String { String(format: "%+.3f", value) }
 
   private func pValue(_ value: Double?) -> String {
-    guard let value else { return "n/a" }
+    guard let value else { return "n/a (one side empty)" }
     return value < 1e-4 ? String(format: "p = %.1e", value) : String(format: "p = %.4f", value)
   }
 
