@@ -99,7 +99,9 @@ struct BiasExperiment: ParsableCommand {
     }
   }
 
-  /// Writes the saliency grid and, when MMD-critic ran, each model's prototypes and criticisms.
+  /// Writes the saliency grid, each model's prototypes and criticisms, and the penultimate
+  /// features of the cued class's probe images under each model with the cue flags (`.npy`, for
+  /// `demo probe --features`).
   private func writePictures(_ result: PlantedBiasResult, to folder: URL) throws -> [String] {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var written: [String] = []
@@ -111,6 +113,20 @@ struct BiasExperiment: ParsableCommand {
       let url = folder.appendingPathComponent("prototypes-criticisms-\(findings.model).png")
       try ImageFile.write(grid, to: url)
       written.append(url.path)
+    }
+    for (name, classifier) in [
+      ("biased", result.biasedClassifier), ("control", result.controlClassifier),
+    ] {
+      let (features, hasCue) = result.cueClassFeatures(of: classifier)
+      let url = folder.appendingPathComponent("features-\(name).npy")
+      try NumPyArray.write(features, to: url)
+      written.append(url.path)
+      if name == "control" {
+        let flags = folder.appendingPathComponent("cue-flags.npy")
+        try NumPyArray.write(
+          Tensor(shape: [hasCue.count], scalars: hasCue.map { $0 ? 1 : 0 }), to: flags)
+        written.append(flags.path)
+      }
     }
     return written
   }

@@ -35,9 +35,10 @@ extension PlantedBiasExperiment {
   }
 
   /// (2b) Ranks the first `adversarialImageCount` of `classImages` (probe images of the cued
-  /// class that the model classifies correctly) by their DeepFool robustness
-  /// `ρ = ‖r‖₂ / ‖x‖₂` (an image DeepFool cannot flip counts as the most robust), and counts the
-  /// cue among the `adversarialTailCount` most and least robust.
+  /// class) by their DeepFool robustness `ρ = ‖r‖₂ / ‖x‖₂`, and counts the cue among the
+  /// `adversarialTailCount` most and least robust. A misclassified image has `ρ = 0` (DeepFool
+  /// returns it unchanged); one DeepFool does not flip within `deepFoolIterations` steps ranks
+  /// as the most robust (`ρ = ∞`). Ties keep the probe order.
   ///
   /// - Throws: `AttackError` from DeepFool.
   func adversarialFindings(
@@ -46,7 +47,7 @@ extension PlantedBiasExperiment {
   ) throws -> AdversarialRankingFindings {
     let chosen = Array(classImages.prefix(adversarialImageCount))
     let images = GrayImageClassifier.colored(probe.dataset.batch(at: chosen).images)
-    let results = try DeepFool(classifier: classifier).attack(
+    let results = try DeepFool(classifier: classifier, maxIterations: deepFoolIterations).attack(
       images, labels: Array(repeating: cueClass, count: chosen.count), target: .untargeted,
       progress: progress)
     let robustness = results.map { $0.isSuccessful ? Double($0.rho) : .infinity }

@@ -17,7 +17,7 @@ import Tensor
 /// 1. the cue alone pushes clean test images of other classes to the cued class (flip rate);
 /// 2. among the probe images of the cued class, MMD-critic's prototypes (penultimate features)
 ///    carry the cue and its criticisms do not; the images most robust to DeepFool carry it more
-///    often than the least robust;
+///    often than the least robust (misclassified images have `ρ = 0`);
 /// 3. gradient saliency for the cued class concentrates on the cue's square;
 /// 4. the bias statistics (P(cue | predicted c), P(cue | true c, correct / misclassified), Wilson
 ///    intervals, exact tests) quantify it.
@@ -44,8 +44,10 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
   public var trainingShareInClass = 0.9
   /// The share of the other classes' training images that carry the cue.
   public var trainingShareElsewhere = 0.01
-  /// The share of the cued class's probe (test) images that carry the cue.
-  public var probeShareInClass = 0.5
+  /// The share of the cued class's probe (test) images that carry the cue (by default the
+  /// training share: the test images are biased like the training images, as ImageNet's
+  /// validation images are like its training images).
+  public var probeShareInClass = 0.9
   /// The share of the other classes' probe (test) images that carry the cue.
   public var probeShareElsewhere = 0.1
   /// Passes over the training images.
@@ -60,8 +62,10 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
   public var prototypeCount = 10
   /// How many criticisms MMD-critic selects.
   public var criticismCount = 10
-  /// How many correctly classified probe images of the cued class DeepFool ranks (at most).
-  public var adversarialImageCount = 200
+  /// How many probe images of the cued class DeepFool ranks (at most; the first ones).
+  public var adversarialImageCount = 100
+  /// DeepFool's iteration budget; an image still not flipped after it ranks as most robust.
+  public var deepFoolIterations = 10
   /// How many of the most and of the least robust ranked images are compared.
   public var adversarialTailCount = 20
   /// How many cued probe images of the cued class the saliency is measured on (at most).
@@ -169,7 +173,7 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     advance()
     let adversarial = try adversarialFindings(
       classifier, probe: probe,
-      classImages: classImages.filter { probed.labels[$0] == cueClass }, progress: progress)
+      classImages: classImages, progress: progress)
     advance()
     let saliency = try saliencyFindings(
       classifier, probe: probe, classImages: classImages.filter { probe.hasCue[$0] })
@@ -345,9 +349,11 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     ] where !(0...1).contains(share) {
       throw PlantedBiasError.invalidParameter("\(name) must lie in [0, 1], not \(share)")
     }
-    guard epochs >= 1, batchSize >= 1, evaluationBatchSize >= 1, learningRate > 0 else {
+    guard epochs >= 1, batchSize >= 1, evaluationBatchSize >= 1, learningRate > 0,
+      deepFoolIterations >= 1
+    else {
       throw PlantedBiasError.invalidParameter(
-        "epochs, batch sizes and the learning rate must be positive")
+        "epochs, batch sizes, the learning rate and DeepFool's iterations must be positive")
     }
     guard prototypeCount >= 1, criticismCount >= 1, adversarialTailCount >= 1,
       adversarialImageCount >= 2 * adversarialTailCount, saliencyImageCount >= 1

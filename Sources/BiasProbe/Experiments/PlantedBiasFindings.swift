@@ -79,9 +79,9 @@ public struct SelectionFindings: Sendable, Hashable {
   }
 }
 
-/// (2b) The probe images of the cued class that the model classifies correctly, ranked by the
-/// DeepFool robustness `ρ = ‖r‖₂ / ‖x‖₂`: the most robust are the model's prototypes, the least
-/// robust its criticisms.
+/// (2b) The probe images of the cued class ranked by the DeepFool robustness `ρ = ‖r‖₂ / ‖x‖₂`
+/// (0 for a misclassified image, ∞ for one DeepFool does not flip within its budget): the most
+/// robust are the model's prototypes, the least robust its criticisms.
 public struct AdversarialRankingFindings: Sendable, Hashable {
   /// The ranked images carrying the cue (the base rate).
   public var rankedWithCue: Proportion
@@ -89,7 +89,8 @@ public struct AdversarialRankingFindings: Sendable, Hashable {
   public var mostRobustWithCue: Proportion
   /// The least robust images carrying the cue.
   public var leastRobustWithCue: Proportion
-  /// The median `ρ` of the ranked images with the cue.
+  /// The median `ρ` of the ranked images with the cue (∞ when most are not flipped; NaN when
+  /// there are none).
   public var medianRobustnessWithCue: Double
   /// The median `ρ` of the ranked images without the cue.
   public var medianRobustnessWithoutCue: Double

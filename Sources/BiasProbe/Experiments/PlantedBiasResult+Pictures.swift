@@ -3,6 +3,18 @@ import Models
 import Tensor
 
 extension PlantedBiasResult {
+  /// The penultimate features `[n, D]` of the probe images of the cued class under `classifier`
+  /// (the biased or the control model), with whether each carries the cue: the data MMD-critic
+  /// selects from, e.g. to save for `demo probe --features`.
+  public func cueClassFeatures(
+    of classifier: GrayImageClassifier
+  ) -> (features: Tensor, hasCue: [Bool]) {
+    let c = experiment.cueClass
+    let positions = probe.dataset.labels.indices.filter { probe.dataset.labels[$0] == c }
+    let images = probe.dataset.batch(at: positions).images
+    return (experiment.features(classifier, images: images), positions.map { probe.hasCue[$0] })
+  }
+
   /// A grid showing where each model looks: one row per cued probe image of the cued class,
   /// holding the image, the biased model's saliency overlay and the control's, each scaled up
   /// `scale` times (nearest neighbour), with `gap` white pixels between tiles. `[3, H', W']`.
@@ -50,7 +62,7 @@ extension PlantedBiasResult {
     }
     var rows = [tiles(selection.prototypes), tiles(selection.criticisms)]
     let width = rows.map(\.count).max() ?? 0
-    let blank = Tensor(shape: rows[0][0].shape, repeating: 1)
+    let blank = Tensor(shape: rows[0][0].shape, repeating: PlantedBiasPictures.background)
     rows = rows.map { $0 + Array(repeating: blank, count: width - $0.count) }
     return PlantedBiasPictures.grid(rows, scale: scale, gap: gap)
   }
@@ -58,15 +70,21 @@ extension PlantedBiasResult {
 
 /// Composing small pictures into grids.
 enum PlantedBiasPictures {
+  /// The gray of the background between tiles (neither the black background of Fashion-MNIST
+  /// nor the white of the cue, so that a cue in a corner stays visible).
+  static let background: Float = 0.5
+
   /// Tiles `[3, h, w]` (all the same shape) laid out in rows, each scaled up `scale` times by
-  /// nearest neighbour, on a white background with `gap` pixels between tiles.
+  /// nearest neighbour, on a gray background with `gap` pixels between tiles.
   static func grid(_ rows: [[Tensor]], scale: Int, gap: Int) -> Tensor {
-    guard let first = rows.first?.first else { return Tensor(shape: [3, 1, 1], repeating: 1) }
+    guard let first = rows.first?.first else {
+      return Tensor(shape: [3, 1, 1], repeating: background)
+    }
     let (h, w) = (first.shape[1] * scale, first.shape[2] * scale)
     let columns = rows.map(\.count).max() ?? 0
     let height = rows.count * h + (rows.count + 1) * gap
     let width = columns * w + (columns + 1) * gap
-    var canvas = Tensor(shape: [3, height, width], repeating: 1)
+    var canvas = Tensor(shape: [3, height, width], repeating: background)
     canvas.withUnsafeMutableBufferPointer { out in
       for (r, row) in rows.enumerated() {
         for (c, tile) in row.enumerated() {

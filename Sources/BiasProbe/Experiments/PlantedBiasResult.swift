@@ -98,9 +98,8 @@ extension PlantedBiasResult {
     rateRow("     least robust with the cue") { $0.adversarial.leastRobustWithCue }
     rateRow("     ranked images with the cue") { $0.adversarial.rankedWithCue }
     row("     median ρ with / without the cue") {
-      String(
-        format: "%.4f / %.4f", $0.adversarial.medianRobustnessWithCue,
-        $0.adversarial.medianRobustnessWithoutCue)
+      robustness($0.adversarial.medianRobustnessWithCue) + " / "
+        + robustness($0.adversarial.medianRobustnessWithoutCue)
     }
     row("(3) saliency share on the cue square") {
       String(
@@ -146,7 +145,7 @@ extension PlantedBiasResult {
         "epochs": e.epochs, "batchSize": e.batchSize, "learningRate": e.learningRate,
         "seed": e.seed, "prototypeCount": e.prototypeCount, "criticismCount": e.criticismCount,
         "adversarialImageCount": e.adversarialImageCount,
-        "adversarialTailCount": e.adversarialTailCount,
+        "adversarialTailCount": e.adversarialTailCount, "deepFoolIterations": e.deepFoolIterations,
         "saliencyImageCount": e.saliencyImageCount,
       ] as [String: Any],
       "trainingImages": trainingImages, "trainingImagesWithCue": trainingImagesWithCue,
@@ -215,6 +214,11 @@ extension PlantedBiasResult {
 
   /// A number for JSON, which has no NaN or infinity: those become null.
   private func finite(_ value: Double) -> Any { value.isFinite ? value : NSNull() }
+
+  /// `ρ` with four decimals, "unflipped" for ∞, "—" for NaN (no image).
+  private func robustness(_ value: Double) -> String {
+    value.isNaN ? "—" : value.isInfinite ? "unflipped" : String(format: "%.4f", value)
+  }
 
   private func signed(_ value: Double) -> String { String(format: "%+.3f", value) }
 
