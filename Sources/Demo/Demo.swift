@@ -10,5 +10,6 @@ struct Demo: ParsableCommand {
     subcommands: [
       Images.self, Classify.self, ExplainCommand.self, Train.self, Bench.self, BenchModel.self,
       BiasExperiment.self,
+      Neighbours.self,
     ])
 }

@@ -4,14 +4,14 @@ import XCTest
 
 final class AttributeAnnotationsTests: XCTestCase {
   func testParsesHeaderRowsQuotesCommentsAndUnknowns() throws {
-    let text = """
-      # skin tone and background, annotated by hand
-      image, skin ,background\r
-      a.jpg,dark,indoor
-
-      "b, copy.jpg",light,
-      c.jpg,"say ""hi""",outdoor
-      """
+    let text = [
+      "# skin tone and background, annotated by hand",
+      "image, skin ,background\r",
+      "a.jpg,dark,indoor",
+      "",
+      "\"b, copy.jpg\",light,",
+      "c.jpg,\"say \"\"hi\"\"\",outdoor",
+    ].joined(separator: "\n")
     let annotations = try AttributeAnnotations(csv: text, source: "people.csv")
     XCTAssertEqual(annotations.attributes, ["skin", "background"])
     XCTAssertEqual(annotations.imageIDs, ["a.jpg", "b, copy.jpg", "c.jpg"])

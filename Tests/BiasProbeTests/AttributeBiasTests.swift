@@ -54,13 +54,18 @@ final class AttributeBiasTests: XCTestCase {
   func testFromAnAnnotationFileAndDegenerateTables() throws {
     let annotations = try AttributeAnnotations(
       csv: "image,colour\na,red\nb,green\nc,blue\nd,red\n", source: "colours.csv")
+    // Rows blue, green, red (sorted); a, b, c are predicted 0, d (red) is predicted 1.
     let bias = try AttributeBias(
       annotations: annotations, attribute: "colour", imageIDs: ["a", "b", "c", "d"],
       trueLabels: [0, 0, 0, 1], predictedLabels: [0, 0, 0, 1])
     let report = bias.report(forClass: 0)
     XCTAssertNil(report.correctnessTest, "every image of class 0 is correct: nothing to compare")
     XCTAssertEqual(report.predictionTable.counts, [[1, 0], [1, 0], [1, 1]])
-    XCTAssertEqual(report.predictionTest?.method, .chiSquare)
+    // 3×2, tested exactly: the one "predicted other" image falls in blue, green or red with
+    // probabilities 1/4, 1/4, 1/2; the observed (red) is the most probable, so p = 1.
+    XCTAssertEqual(report.predictionTest?.method, .freemanHalton)
+    XCTAssertEqual(report.predictionTest?.statistic ?? 0, 0.5, accuracy: 1e-12)
+    XCTAssertEqual(report.predictionTest?.pValue ?? 0, 1, accuracy: 1e-12)
     let json = try JSONEncoder().encode(report)
     XCTAssertNoThrow(try JSONSerialization.jsonObject(with: json))
     XCTAssertThrowsError(try AttributeBias(

@@ -19,7 +19,10 @@ final class ContingencyTableTests: XCTestCase {
     XCTAssertEqual(small.method, .fisherExact)
     XCTAssertEqual(small.statistic, 20)
     XCTAssertEqual(small.pValue, 0.034965034965034975, accuracy: 1e-15)  // scipy
-    let large = try ContingencyTable([[30, 10], [20, 25], [5, 30]]).associationTest()
+    let exact = try ContingencyTable([[2, 0], [1, 3], [0, 4]]).associationTest()
+    XCTAssertEqual(exact.method, .freemanHalton)
+    XCTAssertEqual(exact.pValue, 0.1333333333333333, accuracy: 1e-12)  // Freeman–Halton fixture
+    let large = try ContingencyTable([[30, 10], [20, 25], [5, 30]]).associationTest(exactTableLimit: 0)
     XCTAssertEqual(large.method, .chiSquare)
     XCTAssertEqual(large.degreesOfFreedom, 2)
     XCTAssertEqual(large.pValue, 9.318314501316897e-07, accuracy: 1e-16)  // scipy

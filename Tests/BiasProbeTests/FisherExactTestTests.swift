@@ -56,14 +56,21 @@ final class FisherExactTestTests: XCTestCase {
   }
 
   /// A table whose p-value underflows a Double still has an exact log p-value: summing the
-  /// hypergeometric tail directly in log space for [[300, 0], [0, 300]] gives
-  /// log(2 / C(600, 300)).
+  /// hypergeometric tail directly in log space: for [[n, 0], [0, n]] only the two extreme tables
+  /// count, so p = 2 / C(2n, n) (1.48e-179 for n = 300; about 1e-360 for n = 600).
   func testLogPValueBeyondDoubleRange() {
-    let test = FisherExactTest([[300, 0], [0, 300]])
-    var logChoose = 0.0
-    for i in 1...300 { logChoose += log(Double(300 + i)) - log(Double(i)) }
-    XCTAssertEqual(test.logPValue(.twoSided), log(2) - logChoose, accuracy: 1e-9)
-    XCTAssertEqual(test.pValue(), 0)
+    for n in [300, 600] {
+      let test = FisherExactTest([[n, 0], [0, n]])
+      var logChoose = 0.0
+      for i in 1...n { logChoose += log(Double(n + i)) - log(Double(i)) }
+      XCTAssertEqual(test.logPValue(.twoSided), log(2) - logChoose, accuracy: 1e-9 * logChoose)
+      XCTAssertEqual(test.logPValue(.greater), -logChoose, accuracy: 1e-9 * logChoose)
+      if n == 300 {
+        XCTAssertEqual(test.pValue(), exp(log(2) - logChoose), accuracy: 1e-9 * exp(log(2) - logChoose))
+      } else {
+        XCTAssertEqual(test.pValue(), 0, "below the smallest Double")
+      }
+    }
   }
 
   func testSymmetricTableIsNotSignificant() {

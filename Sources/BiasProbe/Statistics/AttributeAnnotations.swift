@@ -58,7 +58,8 @@ public struct AttributeAnnotations: Sendable, Hashable {
     var rowOfImage: [String: Int] = [:]
     var lineOfImage: [String: Int] = [:]
     var lineNumber = 0
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    // "\r\n" is one Character in Swift: split on it as well as on "\n".
+    for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
       lineNumber += 1
       var line = Substring(rawLine)
       if line.hasSuffix("\r") { line = line.dropLast() }

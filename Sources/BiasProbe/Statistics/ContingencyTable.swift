@@ -69,16 +69,24 @@ public struct ContingencyTable: Sendable, Hashable, Codable {
   }
 
   /// The test of association that fits the table: Fisher's exact test (two-sided) for a 2×2
-  /// table, Pearson's chi-square test (with Yates' correction when it has one degree of freedom)
-  /// otherwise.
+  /// table; for a larger one the Freeman–Halton exact test when at most `exactTableLimit` tables
+  /// share its margins, else Pearson's chi-square test (with Yates' correction when it has one
+  /// degree of freedom).
   ///
-  /// - Throws: `StatisticsError.degenerateTable` when a larger table has an empty row or column.
-  public func associationTest() throws -> AssociationTest {
+  /// - Throws: `StatisticsError.degenerateTable` when a larger table that is not tested exactly
+  ///   has an empty row or column.
+  public func associationTest(exactTableLimit: Int = 100_000) throws -> AssociationTest {
     if rowCount == 2 && columnCount == 2 {
       let fisher = FisherExactTest(self)
       return AssociationTest(
         method: .fisherExact, statistic: fisher.oddsRatio, degreesOfFreedom: 1,
         pValue: fisher.pValue(.twoSided))
+    }
+    let dof = (rowCount - 1) * (columnCount - 1)
+    if exactTableLimit > 0, let exact = try? FreemanHaltonTest(self, maximumTables: exactTableLimit) {
+      return AssociationTest(
+        method: .freemanHalton, statistic: exact.tableProbability, degreesOfFreedom: dof,
+        pValue: exact.pValue)
     }
     let chi = try ChiSquareTest(self)
     return AssociationTest(
@@ -93,12 +101,15 @@ public struct AssociationTest: Sendable, Hashable, Codable {
   public enum Method: String, Sendable, Hashable, Codable {
     /// Fisher's exact test (2×2 tables); `statistic` is the sample odds ratio.
     case fisherExact
+    /// The Freeman–Halton exact test (r×c); `statistic` is the observed table's probability.
+    case freemanHalton
     /// Pearson's chi-square test of independence; `statistic` is χ².
     case chiSquare
   }
   /// Which test ran.
   public let method: Method
-  /// The odds ratio (Fisher) or χ² (chi-square); NaN or infinite where undefined.
+  /// The odds ratio (Fisher), the table's probability (Freeman–Halton) or χ² (chi-square); NaN
+  /// or infinite where undefined.
   public let statistic: Double
   /// `(rows − 1)(columns − 1)`.
   public let degreesOfFreedom: Int
@@ -116,6 +127,8 @@ public enum StatisticsError: Error, Equatable, Sendable, CustomStringConvertible
   case unannotatedImage(String, file: String)
   /// An attribute the annotation file does not have.
   case unknownAttribute(String, available: [String], file: String)
+  /// An exact test would enumerate more tables than its limit.
+  case tooManyTables(limit: Int)
 
   public var description: String {
     switch self {
@@ -127,6 +140,8 @@ public enum StatisticsError: Error, Equatable, Sendable, CustomStringConvertible
       return "\(file): no annotation for image '\(id)'."
     case .unknownAttribute(let name, let available, let file):
       return "\(file): no attribute '\(name)'; the file has \(available.joined(separator: ", "))."
+    case .tooManyTables(let limit):
+      return "The exact test would enumerate more than \(limit) tables; use the chi-square test."
     }
   }
 }
