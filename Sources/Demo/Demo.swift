@@ -11,5 +11,6 @@ struct Demo: ParsableCommand {
       Images.self, Classify.self, ExplainCommand.self, Train.self, Bench.self, BenchModel.self,
       BiasExperiment.self,
       Neighbours.self,
+      Probe.self, BenchCriticism.self,
     ])
 }

@@ -20,7 +20,8 @@ public protocol ExampleSelector: Sendable {
 }
 
 /// Indices chosen by an ``ExampleSelector``, in selection order, with the score each had when
-/// it was chosen (its greedy gain for MMD prototypes, its objective for criticisms).
+/// it was chosen (for MMD prototypes the greedy
+/// `score(c)` of `mmd.py`, for criticisms the objective `|w(c)| + r(c)`).
 public struct Selection: Sendable, Equatable, Codable {
   /// Row indices into the features, in selection order.
   public var indices: [Int]

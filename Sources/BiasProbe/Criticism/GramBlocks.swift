@@ -40,6 +40,25 @@ struct PointCloud: Sendable {
     self.squaredNorms = norms
   }
 
+  /// A cloud of already centred points and their squared norms.
+  init(centred points: Tensor, squaredNorms: [Float]) {
+    self.points = points
+    self.squaredNorms = squaredNorms
+  }
+
+  /// The points at `indices` (copied), keeping this cloud's centring.
+  func gathering(_ indices: [Int]) -> PointCloud {
+    let d = points.shape[1]
+    let gathered = points.withUnsafeBufferPointer { x in
+      Tensor(shape: [indices.count, d]) { out in
+        for (r, i) in indices.enumerated() {
+          for k in 0..<d { out[r * d + k] = x[i * d + k] }
+        }
+      }
+    }
+    return PointCloud(centred: gathered, squaredNorms: indices.map { squaredNorms[$0] })
+  }
+
   /// The column means of `[n, d]` features, in double precision.
   static func mean(of features: Tensor) -> [Double] {
     let (n, d) = (features.shape[0], features.shape[1])
@@ -57,9 +76,15 @@ struct PointCloud: Sendable {
   func squaredDistances(
     rows: Range<Int>, to other: PointCloud, columns: Range<Int>
   ) -> Tensor {
-    var gram = matmul(
-      points.sliced(axis: 0, rows), transposed: false, other.points.sliced(axis: 0, columns),
-      transposed: true)
+    // One row: a matrix–vector product (sgemv) streams the other points once.
+    var gram =
+      rows.count == 1
+      ? matmul(
+        other.points.sliced(axis: 0, columns), points.selecting(axis: 0, index: rows.lowerBound)
+      ).reshaped(to: [1, columns.count])
+      : matmul(
+        points.sliced(axis: 0, rows), transposed: false, other.points.sliced(axis: 0, columns),
+        transposed: true)
     let width = columns.count
     let height = rows.count
     squaredNorms.withUnsafeBufferPointer { a in

@@ -38,7 +38,8 @@ public struct MMDPrototypes: ExampleSelector {
   }
 
   /// Selects `min(count, n)` prototypes with the kernel `source`; the scores are the greedy
-  /// gains `score(c)` above.
+  /// `score(c)` above (`(|S| + 1)·J(S ∪ {c})` up to a term that does not depend on `c`, so not
+  /// monotone along the path; `J` itself grows).
   public func select(in source: some KernelSource) -> Selection {
     let n = source.count
     let target = min(count, n)

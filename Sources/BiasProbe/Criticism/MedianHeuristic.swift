@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tensor
 
 /// The median heuristic for the RBF bandwidth: `γ = 1 / (2·median_{i<j} ‖x_i − x_j‖²)`.
@@ -33,16 +34,22 @@ public enum MedianHeuristic {
     return medianSquaredDistance(of: PointCloud(features), blockRows: blockRows)
   }
 
-  static func gamma(for cloud: PointCloud, blockRows: Int) throws -> Double {
-    guard let median = medianSquaredDistance(of: cloud, blockRows: blockRows) else { return 1 }
+  static func gamma(
+    for cloud: PointCloud, blockRows: Int, progress: ProgressHandler = WorkProgress.ignore
+  ) throws -> Double {
+    guard let median = medianSquaredDistance(of: cloud, blockRows: blockRows, progress: progress)
+    else { return 1 }
     guard median > 0 else { throw SelectionError.zeroMedianDistance }
     return 1 / (2 * median)
   }
 
-  static func medianSquaredDistance(of cloud: PointCloud, blockRows: Int) -> Double? {
+  static func medianSquaredDistance(
+    of cloud: PointCloud, blockRows: Int, progress: ProgressHandler = WorkProgress.ignore
+  ) -> Double? {
     let n = cloud.count
     let pairs = n * (n - 1) / 2
     guard pairs > 0 else { return nil }
+    progress(WorkProgress(stage: "median heuristic", completed: 0, total: 2))
     let lowRank = (pairs - 1) / 2
     let highRank = pairs / 2
 
@@ -57,6 +64,7 @@ public enum MedianHeuristic {
       }
       preconditionFailure("rank \(rank) beyond the histogram")
     }
+    progress(WorkProgress(stage: "median heuristic", completed: 1, total: 2))
     let (lowBin, lowBefore) = locate(lowRank, in: high)
     let (highBin, highBefore) = locate(highRank, in: high)
 
@@ -68,6 +76,7 @@ public enum MedianHeuristic {
       if top == lowBin { lowWithin[Int(bits & 0xFFFF)] += 1 }
       if top == highBin { highWithin[Int(bits & 0xFFFF)] += 1 }
     }
+    progress(WorkProgress(stage: "median heuristic", completed: 2, total: 2))
     let lowValue = Float(
       bitPattern: UInt32(lowBin) << 16 | UInt32(locate(lowRank - lowBefore, in: lowWithin).bin))
     let highValue = Float(

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tensor
 
 /// The RBF (Gaussian) kernel `K(x, x') = exp(−γ‖x − x'‖²)` over the rows of a feature matrix,
@@ -67,11 +68,13 @@ public struct RBFKernel: KernelSource {
   ///   - features: one point per row.
   ///   - labels: one class per row; required for the local scope, ignored by the global one.
   ///   - options: bandwidth, scope and block size.
-  ///   - progress: reports the blocks of the row-sum pass.
+  ///   - progress: reports the two passes of the median heuristic (stage `median heuristic`)
+  ///     and the blocks of the row-sum pass (stage `kernel row sums`), from the calling thread.
   /// - Throws: ``SelectionError`` for a non-matrix or non-finite input, missing or miscounted
   ///   labels, a non-positive `γ`, or a zero median distance.
   public init(
-    features: Tensor, labels: [Int]? = nil, options: Options = Options()
+    features: Tensor, labels: [Int]? = nil, options: Options = Options(),
+    progress: ProgressHandler = WorkProgress.ignore
   ) throws {
     try SelectionError.validate(features, labels: labels)
     let cloud = PointCloud(features)
@@ -81,7 +84,7 @@ public struct RBFKernel: KernelSource {
       guard value > 0, value.isFinite else { throw SelectionError.invalidGamma(value) }
       gamma = value
     case .medianHeuristic:
-      gamma = try MedianHeuristic.gamma(for: cloud, blockRows: options.blockRows)
+      gamma = try MedianHeuristic.gamma(for: cloud, blockRows: options.blockRows, progress: progress)
     }
     var kernelLabels: [Int]? = nil
     if options.scope == .local {
@@ -93,7 +96,7 @@ public struct RBFKernel: KernelSource {
     self.labels = kernelLabels
     self.options = options
     self.rowSums = RBFKernel.rowSums(
-      cloud, gamma: gamma, labels: kernelLabels, blockRows: options.blockRows)
+      cloud, gamma: gamma, labels: kernelLabels, blockRows: options.blockRows, progress: progress)
   }
 
   /// The number of points.
@@ -102,23 +105,40 @@ public struct RBFKernel: KernelSource {
   /// `K_ii = 1` for every point.
   public var diagonal: [Double] { [Double](repeating: 1, count: cloud.count) }
 
-  /// The rows `K_i·`, each computed from one matrix–vector product.
-  /// - Complexity: `n·d` multiply-adds and `n` exponentials per row.
+  /// The rows `K_i·`: one matrix–vector product for a single row, one matrix product per
+  /// `blockRows` rows otherwise.
+  /// - Complexity: `n·d` multiply-adds and `n` exponentials per row; memory
+  ///   `min(k, blockRows) × n` floats beyond the `k × n` result.
   public func rows(_ indices: [Int]) -> [[Double]] {
     let n = cloud.count
     let g = Float(gamma)
-    return indices.map { i in
+    for i in indices {
       precondition((0..<n).contains(i), "Row \(i) is outside a kernel over \(n) points.")
-      var row = [Double](repeating: 0, count: n)
-      let distances = cloud.squaredDistances(rows: i..<(i + 1), to: cloud, columns: 0..<n)
+    }
+    var result: [[Double]] = []
+    result.reserveCapacity(indices.count)
+    var start = 0
+    while start < indices.count {
+      let chunk = Array(indices[start..<min(indices.count, start + options.blockRows)])
+      let distances =
+        chunk.count == 1
+        ? cloud.squaredDistances(rows: chunk[0]..<(chunk[0] + 1), to: cloud, columns: 0..<n)
+        : cloud.gathering(chunk).squaredDistances(rows: 0..<chunk.count, to: cloud, columns: 0..<n)
       distances.withUnsafeBufferPointer { d in
-        for j in 0..<n {
-          if let labels, labels[j] != labels[i] { continue }
-          row[j] = j == i ? 1 : Double(Foundation.exp(-g * d[j]))
+        for (r, i) in chunk.enumerated() {
+          var row = [Double](repeating: 0, count: n)
+          let line = d.baseAddress! + r * n
+          for j in 0..<n {
+            if let labels, labels[j] != labels[i] { continue }
+            row[j] = Double(Foundation.exp(-g * line[j]))
+          }
+          row[i] = 1
+          result.append(row)
         }
       }
-      return row
+      start += chunk.count
     }
+    return result
   }
 
   /// The dense matrix (`n²` doubles): for small problems and tests.
@@ -126,8 +146,14 @@ public struct RBFKernel: KernelSource {
 
   /// Row sums over the upper block triangle: each block `[i0, i1) × [i0, n)` adds its row sums
   /// to rows `[i0, i1)` and its column sums beyond `i1` to those rows (symmetry).
-  static func rowSums(_ cloud: PointCloud, gamma: Double, labels: [Int]?, blockRows: Int) -> [Double] {
+  static func rowSums(
+    _ cloud: PointCloud, gamma: Double, labels: [Int]?, blockRows: Int,
+    progress: ProgressHandler = WorkProgress.ignore
+  ) -> [Double] {
     let n = cloud.count
+    let blocks = (n + blockRows - 1) / blockRows
+    var finished = 0
+    progress(WorkProgress(stage: "kernel row sums", completed: 0, total: blocks))
     var sums = [Double](repeating: 0, count: n)
     let g = Float(gamma)
     let threads = max(1, ComputeThreads.count)
@@ -170,6 +196,8 @@ public struct RBFKernel: KernelSource {
             for r in 0..<height { total[base + r] += partials[chunk * height + r] }
           }
         }
+        finished += 1
+        progress(WorkProgress(stage: "kernel row sums", completed: finished, total: blocks))
       }
     }
     return sums
