@@ -12,5 +12,6 @@ struct Demo: ParsableCommand {
       BiasExperiment.self,
       Neighbours.self,
       Probe.self, BenchCriticism.self,
+      AttackCommand.self, BenchAttacks.self,
     ])
 }

@@ -3,13 +3,19 @@ import Tensor
 
 /// Checks shared by every attack, and the pieces they are built from (internal).
 enum AttackInput {
+  /// How far outside [0, 1] a pixel may lie and still count as inside: resizing a photograph
+  /// can round a white pixel to 1.0000001. Such pixels are clamped before the attack.
+  static let rangeTolerance: Float = 1e-5
+
   /// Checks `images` is `[N, 3, H, W]` at the classifier's input size with finite pixels in
-  /// [0, 1], that there is one label (and one target) per image and that all are classes.
+  /// [0, 1] (up to `rangeTolerance`), that there is one label (and one target) per image and
+  /// that all are classes.
   ///
-  /// - Returns: the image count and the number of values per image.
+  /// - Returns: the image count, the number of values per image and the pixels, clamped to
+  ///   [0, 1].
   static func validate(
     _ images: Tensor, labels: [Int], target: AttackTarget, classifier: any ImageClassifier
-  ) throws -> (count: Int, size: Int) {
+  ) throws -> (count: Int, size: Int, pixels: [Float]) {
     let (height, width) = classifier.inputSize
     guard images.rank == 4, images.shape[0] >= 1,
       Array(images.shape.dropFirst()) == [3, height, width]
@@ -19,7 +25,7 @@ enum AttackInput {
         found: images.shape)
     }
     let count = images.shape[0]
-    let pixels = images.contiguous().scalars
+    var pixels = images.contiguous().scalars
     var nonFinite = 0
     var minimum = Float.infinity
     var maximum = -Float.infinity
@@ -32,8 +38,11 @@ enum AttackInput {
       maximum = Swift.max(maximum, value)
     }
     guard nonFinite == 0 else { throw AttackError.nonFiniteInput(count: nonFinite) }
-    guard minimum >= 0, maximum <= 1 else {
+    guard minimum >= -rangeTolerance, maximum <= 1 + rangeTolerance else {
       throw AttackError.pixelsOutOfRange(minimum: minimum, maximum: maximum)
+    }
+    if minimum < 0 || maximum > 1 {
+      for i in pixels.indices { pixels[i] = Swift.min(Swift.max(pixels[i], 0), 1) }
     }
     let classCount = classifier.classNames.count
     guard labels.count == count else {
@@ -50,7 +59,7 @@ enum AttackInput {
         throw AttackError.classOutOfRange(what: "target", value: goal, classCount: classCount)
       }
     }
-    return (count, 3 * height * width)
+    return (count, 3 * height * width, pixels)
   }
 
   /// Checks that ε is in (0, 1] for L∞ or (0, √(3HW)] (the diameter of the pixel cube) for L2.

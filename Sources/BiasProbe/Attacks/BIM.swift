@@ -25,7 +25,8 @@ public struct BIM: Attack {
   /// Kurakin et al.'s step count for a budget ε in [0, 1] units: `⌊min(255ε + 4, 1.25 · 255ε)⌋`,
   /// at least 1.
   public static func kurakinSteps(epsilon: Float) -> Int {
-    let pixels = Double(epsilon) * 255
+    // ε·255 in Double, rounded to 1e-4 so that 8/255 stored as a Float still counts as 8.
+    let pixels = (Double(epsilon) * 255 * 1e4).rounded() / 1e4
     return Swift.max(1, Int(Swift.min(pixels + 4, 1.25 * pixels)))
   }
 

@@ -9,9 +9,12 @@ import Tensor
 ///
 ///     w_c = ∇f_c(xᵢ) − ∇f_k̂(xᵢ),   f'_c = f_c(xᵢ) − f_k̂(xᵢ)
 ///     l   = argmin_c |f'_c| / ‖w_c‖₂
-///     rᵢ  = |f'_l| / ‖w_l‖₂² · w_l
+///     rᵢ  = (|f'_l| / ‖w_l‖₂ + 10⁻⁴) · w_l / ‖w_l‖₂
 ///     xᵢ₊₁ = clip(x + (1 + overshoot) · Σⱼ≤ᵢ rⱼ, 0, 1)
 ///
+/// The step is the projection onto the nearest linearised boundary, lengthened by
+/// `distanceMargin` = 10⁻⁴ (in L2 pixel units) as in the authors' reference code and Foolbox 3
+/// ("for numerical stability"), so that a step lands just past the hyperplane, not on it.
 /// until the prediction leaves `k̂` or after `maxIterations` steps. The overshoot multiplies the
 /// accumulated perturbation, as in the authors' reference code and Foolbox (torchattacks instead
 /// multiplies each step and adds it to the previous clipped iterate). An image the model already
@@ -33,6 +36,9 @@ public struct DeepFool: Attack {
   public let maxIterations: Int
   /// The most stacked rows per forward and backward pass (bounds memory).
   public let batchSize: Int
+
+  /// The length added to each step beyond the linearised boundary (the reference's `1e-4`).
+  public static let distanceMargin: Double = 1e-4
 
   /// - Throws: `AttackError.invalidParameter` when `candidates` < 2, `overshoot` is negative or
   ///   not finite, `maxIterations` < 1 or `batchSize` < 1.
@@ -58,10 +64,9 @@ public struct DeepFool: Attack {
     _ images: Tensor, labels: [Int], target: AttackTarget, progress: ProgressHandler
   ) throws -> [AdversarialResult] {
     guard !target.isTargeted else { throw AttackError.targetNotSupported(attack: "DeepFool") }
-    let (count, size) = try AttackInput.validate(
+    let (count, size, original) = try AttackInput.validate(
       images, labels: labels, target: target, classifier: classifier)
     let imageShape = Array(images.shape.dropFirst())
-    let original = images.contiguous().scalars
     let classCount = classifier.classNames.count
     let originalLogits = logits(of: original, images: Array(0..<count), shape: imageShape)
 
@@ -118,7 +123,7 @@ public struct DeepFool: Attack {
       labels: labels[...], targets: Array(repeating: nil, count: count), iterations: iterations)
   }
 
-  /// The DeepFool step `r = |f'_l| / ‖w_l‖² · w_l` of each active image (absent when every
+  /// The DeepFool step `r = (|f'_l| / ‖w_l‖ + margin) · w_l / ‖w_l‖` of each active image (absent when every
   /// `w_c` is zero), from batched pullbacks of stacked copies: row `(image, c)` has seed `e_c − e_k̂`.
   private func nearestBoundarySteps(
     active: [Int], others: [[Int]], labels: [Int], current: [Float], currentLogits: [Float],
@@ -128,7 +133,7 @@ public struct DeepFool: Attack {
     let classCount = classifier.classNames.count
     let rows = active.flatMap { index in others[index].map { (image: index, candidate: $0) } }
     // Per image: the best (distance, f', w) found so far.
-    var best: [Int: (distance: Double, difference: Double, squaredNorm: Double, w: [Float])] = [:]
+    var best: [Int: (distance: Double, norm: Double, w: [Float])] = [:]
     for first in stride(from: 0, to: rows.count, by: batchSize) {
       let pass = rows[first..<Swift.min(first + batchSize, rows.count)]
       var stacked = [Float](repeating: 0, count: pass.count * size)
@@ -152,12 +157,12 @@ public struct DeepFool: Attack {
         guard norm > 0 else { continue }
         let distance = Swift.abs(difference) / norm
         if let previous = best[item.image], previous.distance <= distance { continue }
-        best[item.image] = (distance, difference, norm * norm, Array(w))
+        best[item.image] = (distance, norm, Array(w))
       }
     }
     var steps: [Int: [Float]] = [:]
     for (index, chosen) in best {
-      let factor = Float(Swift.abs(chosen.difference) / chosen.squaredNorm)
+      let factor = Float((chosen.distance + Self.distanceMargin) / chosen.norm)
       steps[index] = chosen.w.map { factor * $0 }
     }
     return steps

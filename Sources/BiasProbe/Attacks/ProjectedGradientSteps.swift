@@ -32,9 +32,8 @@ struct ProjectedGradientSteps: Sendable {
   func run(
     _ images: Tensor, labels: [Int], target: AttackTarget, progress: ProgressHandler
   ) throws -> [AdversarialResult] {
-    let (count, size) = try AttackInput.validate(
+    let (count, size, pixels) = try AttackInput.validate(
       images, labels: labels, target: target, classifier: classifier)
-    let pixels = images.contiguous().scalars
     let imageShape = Array(images.shape.dropFirst())
     var results: [AdversarialResult] = []
     results.reserveCapacity(count)
