@@ -108,11 +108,16 @@ struct BiasExperiment: ParsableCommand {
     let saliency = folder.appendingPathComponent("saliency-biased-vs-control.png")
     try ImageFile.write(result.saliencyGrid(), to: saliency)
     written.append(saliency.path)
-    for findings in [result.biased, result.control] {
-      guard let grid = result.selectionGrid(of: findings) else { continue }
-      let url = folder.appendingPathComponent("prototypes-criticisms-\(findings.model).png")
-      try ImageFile.write(grid, to: url)
-      written.append(url.path)
+    for (findings, classifier) in [
+      (result.biased, result.biasedClassifier), (result.control, result.controlClassifier),
+    ] {
+      let report = try result.selectionReport(of: findings, explainedBy: classifier)
+      let sheet = folder.appendingPathComponent("prototypes-criticisms-\(findings.model).png")
+      try ContactSheet(columns: 10, tileSize: 84).write(report, to: sheet)
+      let overlays = folder.appendingPathComponent(
+        "prototypes-criticisms-\(findings.model)-saliency.png")
+      try ContactSheet(columns: 10, tileSize: 84, showsOverlays: true).write(report, to: overlays)
+      written += [sheet.path, overlays.path]
     }
     for (name, classifier) in [
       ("biased", result.biasedClassifier), ("control", result.controlClassifier),

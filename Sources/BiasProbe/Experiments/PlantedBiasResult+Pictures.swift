@@ -43,28 +43,31 @@ extension PlantedBiasResult {
     return PlantedBiasPictures.grid(rows, scale: scale, gap: gap)
   }
 
-  /// The prototypes (top row) and criticisms (bottom row) MMD-critic chose for `model` among
-  /// the probe images of the cued class, scaled up `scale` times; nil when nothing was selected.
-  public func selectionGrid(
-    of findings: PlantedBiasFindings, scale: Int = 4, gap: Int = 4
-  ) -> Tensor? {
-    let selection = findings.selection
-    guard !selection.prototypes.isEmpty else { return nil }
+  /// The prototypes and criticisms MMD-critic chose for `findings`' model among the probe images
+  /// of the cued class, as a `SelectionReport` (captions "cue" / "no cue"; with `explained`, each
+  /// image also gets the saliency overlay of the cued class under `classifier`), for
+  /// `ContactSheet` or `HTMLReport`.
+  ///
+  /// - Throws: `ReportError` or `AttributionError` from building the report.
+  public func selectionReport(
+    of findings: PlantedBiasFindings, explainedBy classifier: (any ImageClassifier)? = nil
+  ) throws -> SelectionReport {
     let c = experiment.cueClass
-    let classImages = probe.dataset.labels.indices.filter { probe.dataset.labels[$0] == c }
-    func tiles(_ positions: [Int]) -> [Tensor] {
-      positions.map { position in
-        let index = classImages[position]
-        return GrayImageClassifier.colored(
-          probe.dataset.images.sliced(axis: 0, index..<(index + 1)).contiguous()
-        ).selecting(axis: 0, index: 0).contiguous()
-      }
-    }
-    var rows = [tiles(selection.prototypes), tiles(selection.criticisms)]
-    let width = rows.map(\.count).max() ?? 0
-    let blank = Tensor(shape: rows[0][0].shape, repeating: PlantedBiasPictures.background)
-    rows = rows.map { $0 + Array(repeating: blank, count: width - $0.count) }
-    return PlantedBiasPictures.grid(rows, scale: scale, gap: gap)
+    let positions = probe.dataset.labels.indices.filter { probe.dataset.labels[$0] == c }
+    let images = GrayImageClassifier.colored(probe.dataset.batch(at: positions).images)
+    let selection = findings.selection
+    return try SelectionReport(
+      title: "\(cueClassName): \(findings.model) model",
+      summary: "MMD-critic on penultimate features; cue in "
+        + "\(selection.prototypesWithCue.successes)/\(selection.prototypesWithCue.trials) "
+        + "prototypes, \(selection.criticismsWithCue.successes)/"
+        + "\(selection.criticismsWithCue.trials) criticisms",
+      images: images, captions: positions.map { probe.hasCue[$0] ? "cue" : "no cue" },
+      sections: [
+        ("prototypes", selection.prototypes.map { SelectionReport.ScoredIndex(index: $0) }),
+        ("criticisms", selection.criticisms.map { SelectionReport.ScoredIndex(index: $0) }),
+      ],
+      explaining: classifier.map { Saliency(classifier: $0) }, target: classifier.map { _ in c })
   }
 }
 
