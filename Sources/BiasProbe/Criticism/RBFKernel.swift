@@ -171,25 +171,22 @@ public struct RBFKernel: KernelSource {
             let end = width * (chunk + 1) / threads
             guard start < end else { return }
             let rowSum = partialPointer.pointer + chunk * height
-            // Columns beyond the block's square receive the transposed contribution.
-            let columnStart = max(start, height)
             for r in 0..<height {
-              var acc = 0.0
+              // Kernel values in place of the distances, in this chunk's columns.
               let line = distances.baseAddress! + r * width
-              let rowLabel = labels?[base + r]
-              for c in start..<end {
-                var k: Float
-                if c == r {
-                  k = 1
-                } else if let rowLabel, labels![base + c] != rowLabel {
-                  k = 0
-                } else {
-                  k = Foundation.exp(-g * line[c])
-                }
-                acc += Double(k)
-                if c >= columnStart { totalPointer.pointer[base + c] += Double(k) }
+              for c in start..<end { line[c] = Foundation.exp(-g * line[c]) }
+              if (start..<end).contains(r) { line[r] = 1 }  // K_ii, exactly
+              if let labels {
+                let rowLabel = labels[base + r]
+                for c in start..<end where labels[base + c] != rowLabel { line[c] = 0 }
               }
+              var acc = 0.0
+              for c in start..<end { acc += Double(line[c]) }
               rowSum[r] += acc
+              // Columns beyond the block's square receive the transposed contribution.
+              for c in max(start, height)..<max(end, max(start, height)) {
+                totalPointer.pointer[base + c] += Double(line[c])
+              }
             }
           }
           for chunk in 0..<threads {
