@@ -143,7 +143,7 @@ struct AttackCommand: ParsableCommand {
         100 * result.adversarial.probability, verb, method.rawValue, result.iterations, seconds))
     print(
       String(
-        format: "  L2 %.4f, L∞ %.5f (%.2f/255), ρ %.5f", result.l2, result.linf,
+        format: "  L2 %.4f, L∞ %.5f (%.2f/255), ρ %.2e", result.l2, result.linf,
         255 * result.linf, result.rho))
     print(
       "  wrote \(outputPath) and \(perturbationPath) (perturbation ×"
@@ -153,8 +153,9 @@ struct AttackCommand: ParsableCommand {
       let savedTop = classifier.topPredictions(
         logits: classifier.logits(saved.expandingShape(at: 0)), k: 1)[0][0]
       if savedTop.index != result.adversarial.index {
+        let again = savedTop.index == result.original.index ? " again" : ""
         print(
-          "  note: rounded to 8 bits the image is classified \(savedTop.label) again; "
+          "  note: rounded to 8 bits the image is classified \(savedTop.label)\(again); "
             + "write a .npy to keep the exact perturbation")
       }
     }

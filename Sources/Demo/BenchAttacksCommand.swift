@@ -151,12 +151,12 @@ struct BenchAttacks: ParsableCommand {
           "    " + Self.padded(names[index], 20) + Self.padded(result.original.label, 18) + " → "
             + Self.padded(result.adversarial.label, 22)
             + String(
-              format: "ρ %.5f  %2d it  %6.2f s wall  %5.2f s CPU", result.rho, result.iterations,
+              format: "ρ %.2e  %2d it  %6.2f s wall  %5.2f s CPU", result.rho, result.iterations,
               seconds[index], cpuSeconds[index]))
       }
       print(
         String(
-          format: "  DeepFool: %d/%d flipped, median ρ %.5f, mean ρ %.5f, per image %.2f s wall "
+          format: "  DeepFool: %d/%d flipped, median ρ %.2e, mean ρ %.2e, per image %.2f s wall "
             + "(median; mean %.2f s), %.2f s CPU (median); torchattacks %.0f s",
           summary.successRate.successes, results.count, summary.medianRho, summary.meanRho,
           Self.median(seconds), seconds.reduce(0, +) / Double(seconds.count),

@@ -102,3 +102,69 @@ enum Lite0 {
     "grace_hopper.jpg", "horse.png", "motorcycle_left.png", "rocket.jpg",
   ]
 }
+
+/// `f(x) = W2 · relu(W1 · vec(x) + b1) + b2` on `[N, 3, 4, 4]` images: a small nonlinear model
+/// whose DeepFool iterates come from `Tools/make_deepfool_fixtures.py`.
+struct ReLUNetwork: ImageClassifier {
+  var w1: [[Float]]
+  var b1: [Float]
+  var w2: [[Float]]
+  var b2: [Float]
+
+  var inputSize: (height: Int, width: Int) { (4, 4) }
+  var classNames: [String] { (0..<b2.count).map { "class \($0)" } }
+
+  private func hidden(_ x: ArraySlice<Float>) -> [Float] {
+    w1.indices.map { h in
+      var sum = Double(b1[h])
+      for (j, value) in x.enumerated() { sum += Double(w1[h][j]) * Double(value) }
+      return Float(sum)
+    }
+  }
+
+  func logits(_ images: Tensor) -> Tensor { logitsWithPullback(images).logits }
+
+  func logitsWithPullback(_ images: Tensor) -> (
+    logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
+  ) {
+    let x = images.contiguous().scalars
+    let (n, d, k) = (images.shape[0], 48, b2.count)
+    var out = [Float](repeating: 0, count: n * k)
+    var masks: [[Bool]] = []
+    for row in 0..<n {
+      let pre = hidden(x[row * d..<(row + 1) * d])
+      masks.append(pre.map { $0 > 0 })
+      for c in 0..<k {
+        var sum = Double(b2[c])
+        for h in pre.indices where pre[h] > 0 { sum += Double(w2[c][h]) * Double(pre[h]) }
+        out[row * k + c] = Float(sum)
+      }
+    }
+    let (w1, w2, shape) = (self.w1, self.w2, images.shape)
+    let frozenMasks = masks
+    return (
+      Tensor(shape: [n, k], scalars: out),
+      { seed in
+        let s = seed.contiguous().scalars
+        var gradient = [Float](repeating: 0, count: n * d)
+        for row in 0..<n {
+          for h in w1.indices where frozenMasks[row][h] {
+            var g = 0.0
+            for c in 0..<k { g += Double(s[row * k + c]) * Double(w2[c][h]) }
+            for j in 0..<d { gradient[row * d + j] += Float(g * Double(w1[h][j])) }
+          }
+        }
+        return Tensor(shape: shape, scalars: gradient)
+      }
+    )
+  }
+
+  func logitsWithPullback(_ images: Tensor, capturing layer: String) throws -> (
+    logits: Tensor, activation: Tensor,
+    pullback: @Sendable (Tensor) -> (images: Tensor, activation: Tensor)
+  ) {
+    throw ClassifierError.unknownLayer(layer, available: [])
+  }
+
+  func features(_ images: Tensor) -> Tensor { images.reshaped(to: [images.shape[0], -1]) }
+}

@@ -56,6 +56,49 @@ final class DeepFoolTests: XCTestCase {
     for seed: UInt64 in [1, 2, 3] { try assertMatchesClosedForm(candidates: 2, seed: seed) }
   }
 
+  /// Golden iterates from the reference algorithm in NumPy (float64) on a ReLU network: several
+  /// steps, overshoot on the accumulated perturbation, clipping to [0, 1]
+  /// (`Tools/make_deepfool_fixtures.py`).
+  func testMatchesTheNumPyReferenceOnAReLUNetworkOverSeveralClippedSteps() throws {
+    // Arrange
+    struct Case: Decodable {
+      var image: [Float]
+      var label: Int
+      var adversarialImage: [Float]
+      var iterations: Int
+      var adversarialLabel: Int
+    }
+    struct Fixture: Decodable {
+      var candidates: Int
+      var overshoot: Float
+      var w1: [[Float]]
+      var b1: [Float]
+      var w2: [[Float]]
+      var b2: [Float]
+      var cases: [Case]
+    }
+    let fixture = try JSONDecoder().decode(
+      Fixture.self, from: Data(contentsOf: fixtureURL("Attacks/deepfool_mlp.json")))
+    let model = ReLUNetwork(w1: fixture.w1, b1: fixture.b1, w2: fixture.w2, b2: fixture.b2)
+    let images = Tensor(
+      shape: [fixture.cases.count, 3, 4, 4], scalars: fixture.cases.flatMap(\.image))
+    let attack = try DeepFool(
+      classifier: model, candidates: fixture.candidates, overshoot: fixture.overshoot)
+
+    // Act
+    let results = try attack.attack(images, labels: fixture.cases.map(\.label))
+
+    // Assert
+    XCTAssertGreaterThan(fixture.cases.map(\.iterations).max() ?? 0, 2)
+    for (index, (result, expected)) in zip(results, fixture.cases).enumerated() {
+      XCTAssertEqual(result.iterations, expected.iterations, "case \(index)")
+      XCTAssertEqual(result.adversarial.index, expected.adversarialLabel, "case \(index)")
+      assertAllClose(
+        result.image, Tensor(shape: [3, 4, 4], scalars: expected.adversarialImage),
+        absoluteTolerance: 1e-4, relativeTolerance: 1e-4, "case \(index)")
+    }
+  }
+
   func testAnAlreadyMisclassifiedImageIsReturnedUnchangedAfterZeroIterations() throws {
     let model = AffineClassifier(classes: 4, side: 4, seed: 7)
     let image = randomImages(count: 1, side: 4, low: 0.2, high: 0.8, seed: 8)

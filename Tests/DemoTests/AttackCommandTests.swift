@@ -140,6 +140,46 @@ final class AttackCommandTests: XCTestCase {
     }
   }
 
+  func testBenchAttacksReportsDeepFoolAndTimesAsJSON() throws {
+    // Arrange: a folder holding one photograph, so the benchmark stays short.
+    struct Row: Decodable {
+      struct DeepFool: Decodable {
+        var images: Int
+        var successes: Int
+        var medianRho: Double
+        var medianSeconds: Double
+      }
+      var threads: Int
+      var deepfool: DeepFool
+      var fgsmMilliseconds: Double
+      var pgd10Milliseconds: Double
+      var torchattacks: [String: Double]
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "demo-bench-attacks-\(ProcessInfo.processInfo.processIdentifier)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try FileManager.default.copyItem(
+      at: assetURL("images/chelsea.png"), to: folder.appendingPathComponent("chelsea.png"))
+
+    // Act
+    let run = try runDemo([
+      "bench-attacks", "--images", folder.path, "--threads", "1", "--runs", "1", "--json",
+    ])
+
+    // Assert
+    XCTAssertEqual(run.status, 0, run.standardError)
+    let row = try JSONDecoder().decode(Row.self, from: Data(run.standardOutput.utf8))
+    XCTAssertEqual(row.threads, 1)
+    XCTAssertEqual(row.deepfool.images, 1)
+    XCTAssertEqual(row.deepfool.successes, 1)
+    XCTAssertGreaterThan(row.deepfool.medianRho, 0)
+    XCTAssertLessThan(row.deepfool.medianRho, 0.001)
+    XCTAssertGreaterThan(row.fgsmMilliseconds, 0)
+    XCTAssertGreaterThan(row.pgd10Milliseconds, row.fgsmMilliseconds)
+    XCTAssertEqual(row.torchattacks["deepfoolSeconds"], 112)
+  }
+
   func testAMissingFileIsAnErrorNamingIt() throws {
     let run = try runDemo(["attack", "no-such-photo.png", "--method", "fgsm"])
 

@@ -24,6 +24,7 @@ public struct AdversarialResult: Sendable {
   /// The gradient steps taken (1 for FGSM; the steps until the label flipped for DeepFool).
   public var iterations: Int
 
+  /// A result with every field given (the attacks build these; tests and callers may too).
   public init(
     image: Tensor, label: Int, target: Int?, original: Prediction, adversarial: Prediction,
     isSuccessful: Bool, l2: Float, linf: Float, rho: Float, iterations: Int

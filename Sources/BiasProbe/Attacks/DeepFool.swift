@@ -90,8 +90,8 @@ public struct DeepFool: Attack {
           && AttackMath.argmax(currentLogits[index * classCount..<(index + 1) * classCount])
             == labels[index]
       }
-      progress(WorkProgress(stage: "DeepFool", completed: count - active.count, total: count))
       if active.isEmpty { break }
+      progress(WorkProgress(stage: "DeepFool", completed: count - active.count, total: count))
       let steps = nearestBoundarySteps(
         active: active, others: others, labels: labels, current: current,
         currentLogits: currentLogits, shape: imageShape)
