@@ -11,6 +11,7 @@ struct Demo: ParsableCommand {
       Images.self, Classify.self, ExplainCommand.self, Train.self, Bench.self, BenchModel.self,
       Neighbours.self,
       Evaluate.self, Study.self,
+      BiasExperiment.self,
       Probe.self, BenchCriticism.self,
       AttackCommand.self, BenchAttacks.self,
     ])
