@@ -280,8 +280,13 @@ final class LIMETests: XCTestCase {
   // MARK: Lite0 on a photograph
 
   /// The espresso crop with scikit-image's quickshift segmentation (lime_image's defaults,
-  /// 29 superpixels; Tools/make_lime_fixtures.py). The cup's opening spans about rows 40–130 and
-  /// columns 40–180 (see GradCAMTests).
+  /// 29 superpixels; Tools/make_lime_fixtures.py). The cup — rim, inner wall and coffee — lies in
+  /// rows 0–129, columns 20–199 of the 224×224 crop (47% of the pixels); the saucer, spoon and
+  /// table lie below and beside it.
+  ///
+  /// Observed (seed 1): top 5 = superpixels [1, 2, 8, 9, 10] (rim and inner wall, then the
+  /// crema), every one of their 14185 pixels in the cup region; R² 0.91; intercept 0.254; local
+  /// prediction 1.055 against the model's 0.957.
   func testLite0EspressoTopSuperpixelsLieOnTheCupAndRepeatExactly() throws {
     // Arrange
     let classifier = try Classifier.efficientNetLite0(
@@ -317,13 +322,15 @@ final class LIMETests: XCTestCase {
     for (index, label) in segments.labels.enumerated() where top.contains(Int(label)) {
       total += 1
       let (row, column) = (index / 224, index % 224)
-      if (40..<130).contains(row) && (40..<180).contains(column) { inside += 1 }
+      if (0..<130).contains(row) && (20..<200).contains(column) { inside += 1 }
     }
     print(
       "Lite0 LIME espresso (\(String(format: "%.1f", seconds)) s): top 5 \(top), "
-        + "\(inside)/\(total) pixels in the cup box, R² \(espresso.score), intercept "
+        + "\(inside)/\(total) pixels in the cup region, R² \(espresso.score), intercept "
         + "\(espresso.intercept), local \(espresso.localPrediction) vs p \(espresso.probability)")
-    XCTAssertGreaterThan(Double(inside) / Double(total), 0.6)
+    XCTAssertGreaterThan(Double(inside) / Double(total), 0.9)
+    XCTAssertGreaterThan(espresso.score, 0.8)
+    XCTAssertGreaterThan(espresso.coefficients[top[0]], 0.2)  // one region dominates
     XCTAssertEqual(reports, 1 + 1000 / 32 + 1)  // start, 31 full batches, the last 8
     XCTAssertEqual(oneThread.labels, twoThreads.labels)  // bit for bit
   }
