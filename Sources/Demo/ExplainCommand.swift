@@ -49,6 +49,9 @@ struct ExplainCommand: ParsableCommand {
   @Option(help: "LIME, occlusion: images per forward pass (bounds memory).")
   var batchSize = 32
 
+  @Option(help: "Threads for the library and OpenBLAS (default: all cores).")
+  var threads: Int?
+
   @Flag(help: "Show no progress on stderr.")
   var quiet = false
 
@@ -68,6 +71,9 @@ struct ExplainCommand: ParsableCommand {
     if let target, !(0..<1000).contains(target) {
       throw ValidationError("--target must be a class index in 0..<1000, not \(target).")
     }
+    if let threads, threads < 1 {
+      throw ValidationError("--threads must be at least 1, not \(threads).")
+    }
     guard samples > 0 else { throw ValidationError("--samples must be positive, not \(samples).") }
     guard batchSize > 0 else {
       throw ValidationError("--batch-size must be positive, not \(batchSize).")
@@ -76,6 +82,7 @@ struct ExplainCommand: ParsableCommand {
 
   func run() throws {
     Classify.keepFreedMemory()
+    if let threads { ComputeThreads.set(threads) }
     let classifier = try Classifier.efficientNetLite0(
       weights: URL(fileURLWithPath: model), labels: URL(fileURLWithPath: labels))
     let image = try Classify.input(input, for: classifier)
