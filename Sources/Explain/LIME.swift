@@ -310,7 +310,9 @@ public struct LIME: Attribution, Sendable {
   func perturbedProbabilities(
     _ pixels: [Float], superpixels: SuperpixelMap, masks: [UInt8], progress: ProgressHandler
   ) -> [Float] {
-    let filled = fillImage(pixels, superpixels: superpixels)
+    let source = PerturbationSource(
+      pixels: pixels, filled: fillImage(pixels, superpixels: superpixels),
+      labels: superpixels.labels, masks: masks)
     let (height, width) = (superpixels.height, superpixels.width)
     let plane = height * width
     let featureCount = superpixels.count
@@ -319,31 +321,50 @@ public struct LIME: Attribution, Sendable {
     progress(WorkProgress(stage: "LIME samples", completed: 0, total: sampleCount))
     while start < sampleCount {
       let count = Swift.min(batchSize, sampleCount - start)
-      var batch = [Float](repeating: 0, count: count * 3 * plane)
-      pixels.withUnsafeBufferPointer { shownPixels in
-        filled.withUnsafeBufferPointer { hiddenPixels in
-          batch.withUnsafeMutableBufferPointer { buffer in
-            let output = UncheckedBuffer(buffer)
-            ComputeThreads.parallelFor(count) { offset in
-              let maskStart = (start + offset) * featureCount
-              let base = offset * 3 * plane
-              for index in 0..<plane {
-                let shown = masks[maskStart + Int(superpixels.labels[index])] != 0
-                let source = shown ? shownPixels : hiddenPixels
-                output.buffer[base + index] = source[index]
-                output.buffer[base + plane + index] = source[plane + index]
-                output.buffer[base + 2 * plane + index] = source[2 * plane + index]
-              }
-            }
-          }
+      let batch = Tensor(shape: [count, 3, height, width], unsafeUninitializedCapacity: { buffer in
+        let output = UncheckedBuffer(buffer)
+        ComputeThreads.parallelFor(count) { offset in
+          let maskStart = (start + offset) * featureCount
+          source.compose(
+            into: output.buffer.baseAddress! + offset * 3 * plane,
+            mask: maskStart..<(maskStart + featureCount))
         }
-      }
-      let logits = classifier.logits(Tensor(shape: [count, 3, height, width], scalars: batch))
+      })
+      let logits = classifier.logits(batch)
       probabilities.append(contentsOf: logits.softmax(alongAxis: 1).scalars)
       start += count
       progress(WorkProgress(stage: "LIME samples", completed: start, total: sampleCount))
     }
     return probabilities
+  }
+}
+
+/// What a perturbed image is made of, held as contiguous arrays that the workers of a
+/// `parallelFor` only read (no reference counting inside the per-pixel loop).
+private struct PerturbationSource: Sendable {
+  let pixels: [Float]
+  let filled: [Float]
+  let labels: [Int32]
+  let masks: [UInt8]
+
+  /// Writes the image of the mask `masks[mask]` (`3 · H · W` values) to `target`.
+  func compose(into target: UnsafeMutablePointer<Float>, mask: Range<Int>) {
+    let plane = labels.count
+    pixels.withUnsafeBufferPointer { shown in
+      filled.withUnsafeBufferPointer { hidden in
+        labels.withUnsafeBufferPointer { labels in
+          masks.withUnsafeBufferPointer { masks in
+            let row = masks.baseAddress! + mask.lowerBound
+            for index in 0..<plane {
+              let source = row[Int(labels[index])] != 0 ? shown : hidden
+              target[index] = source[index]
+              target[plane + index] = source[plane + index]
+              target[2 * plane + index] = source[2 * plane + index]
+            }
+          }
+        }
+      }
+    }
   }
 }
 
