@@ -56,19 +56,26 @@ struct SegmentationInput {
     func f(_ t: Double) -> Double {
       t > 0.008856 ? cbrt(t) : 7.787 * t + 16.0 / 116.0
     }
-    for index in stride(from: 0, to: values.count, by: 3) {
-      let r = linear(values[index])
-      let g = linear(values[index + 1])
-      let b = linear(values[index + 2])
-      let x = r * 0.412453 + g * 0.357580 + b * 0.180423
-      let y = r * 0.212671 + g * 0.715160 + b * 0.072169
-      let z = r * 0.019334 + g * 0.119193 + b * 0.950227
-      let fx = f(x / white.0)
-      let fy = f(y / white.1)
-      let fz = f(z / white.2)
-      values[index] = 116.0 * fy - 16.0
-      values[index + 1] = 500.0 * (fx - fy)
-      values[index + 2] = 200.0 * (fy - fz)
+    let (height, width) = (self.height, self.width)
+    values.withUnsafeMutableBufferPointer { buffer in
+      let pixels = UncheckedPointer(buffer.baseAddress!)
+      ComputeThreads.parallelFor(height) { row in
+        for index in stride(from: row * width * 3, to: (row + 1) * width * 3, by: 3) {
+          let v = pixels.pointer + index
+          let r = linear(v[0])
+          let g = linear(v[1])
+          let b = linear(v[2])
+          let x = r * 0.412453 + g * 0.357580 + b * 0.180423
+          let y = r * 0.212671 + g * 0.715160 + b * 0.072169
+          let z = r * 0.019334 + g * 0.119193 + b * 0.950227
+          let fx = f(x / white.0)
+          let fy = f(y / white.1)
+          let fz = f(z / white.2)
+          v[0] = 116.0 * fy - 16.0
+          v[1] = 500.0 * (fx - fy)
+          v[2] = 200.0 * (fy - fz)
+        }
+      }
     }
   }
 
@@ -90,30 +97,39 @@ struct SegmentationInput {
       return j < n ? j : period - 1 - j
     }
     let (height, width) = (self.height, self.width)
-    // Along rows (axis 0).
+    // Along rows (axis 0), then along columns (axis 1); each output row is independent.
     var output = [Double](repeating: 0, count: values.count)
-    for row in 0..<height {
-      for column in 0..<width {
-        for channel in 0..<3 {
-          var sum = 0.0
-          for k in -radius...radius {
-            let source = reflect(row + k, height)
-            sum += kernel[k + radius] * values[(source * width + column) * 3 + channel]
+    values.withUnsafeBufferPointer { source in
+      output.withUnsafeMutableBufferPointer { target in
+        let out = UncheckedPointer(target.baseAddress!)
+        ComputeThreads.parallelFor(height) { row in
+          for column in 0..<width {
+            for channel in 0..<3 {
+              var sum = 0.0
+              for k in -radius...radius {
+                let from = reflect(row + k, height)
+                sum += kernel[k + radius] * source[(from * width + column) * 3 + channel]
+              }
+              out.pointer[(row * width + column) * 3 + channel] = sum
+            }
           }
-          output[(row * width + column) * 3 + channel] = sum
         }
       }
     }
-    // Along columns (axis 1).
-    for row in 0..<height {
-      for column in 0..<width {
-        for channel in 0..<3 {
-          var sum = 0.0
-          for k in -radius...radius {
-            let source = reflect(column + k, width)
-            sum += kernel[k + radius] * output[(row * width + source) * 3 + channel]
+    output.withUnsafeBufferPointer { source in
+      values.withUnsafeMutableBufferPointer { target in
+        let out = UncheckedPointer(target.baseAddress!)
+        ComputeThreads.parallelFor(height) { row in
+          for column in 0..<width {
+            for channel in 0..<3 {
+              var sum = 0.0
+              for k in -radius...radius {
+                let from = reflect(column + k, width)
+                sum += kernel[k + radius] * source[(row * width + from) * 3 + channel]
+              }
+              out.pointer[(row * width + column) * 3 + channel] = sum
+            }
           }
-          values[(row * width + column) * 3 + channel] = sum
         }
       }
     }
