@@ -4,15 +4,36 @@ import Foundation
 import Models
 import Tensor
 
-/// `demo probe --features X.npy`: MMD-critic prototypes and criticisms of a feature matrix,
-/// printed in selection order (indices are rows of the file), so the choices can be compared
-/// with other implementations of MMD-critic.
+/// `demo probe`: prototypes and criticisms of a class, in two modes.
 ///
-/// One RBF kernel (`RBFKernel`) is built over the rows (of class `--class` only, when given),
-/// then `MMDPrototypes` and `MMDCriticisms` select from it.
+/// - `demo probe --features X.npy`: MMD-critic on a feature matrix, printed in selection order
+///   (indices are rows of the file), so the choices can be compared with other implementations.
+///   One RBF kernel (`RBFKernel`) is built over the rows (of class `--class` only, when given),
+///   then `MMDPrototypes` and `MMDCriticisms` select from it.
+/// - `demo probe FOLDER --class C`: the photographs of a folder that Lite0 predicts as class `C`,
+///   by MMD-critic on Lite0 features (`--method mmd`) or the DeepFool robustness ranking
+///   (`--method adversarial`), with a contact sheet and an HTML report (`ProbeCommand+Folder.swift`).
 struct Probe: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Select MMD-critic prototypes and criticisms of a feature matrix.")
+    abstract: "Select prototypes and criticisms of a class (a folder of photographs, or a feature matrix).",
+    discussion: """
+      Folder mode: demo probe FOLDER --class C [--method mmd|adversarial] [--output DIR] [--json]. \
+      The images of the class are the PNG/JPEG files of FOLDER (sorted by name) whose Lite0 top-1 \
+      prediction is C (an ImageNet index 0-999 or a class name). Indices printed are positions in \
+      that sorted file list ("files" in --json). mmd: MMD-critic on the penultimate features \
+      (cached with --cache FILE, default DIR/features.safetensors with --output); adversarial: \
+      DeepFool robustness rho, most robust = prototypes, least robust = criticisms (an image \
+      DeepFool cannot flip scores +inf, printed as null in JSON). --output DIR writes \
+      DIR/probe.png (contact sheet) and DIR/probe.html (report with saliency overlays).
+
+      Feature mode: demo probe --features X.npy [--labels y.npy] [--class K] prints MMD-critic \
+      rows in selection order.
+      """)
+
+  /// How the folder mode selects.
+  enum Method: String, ExpressibleByArgument, CaseIterable {
+    case mmd, adversarial
+  }
 
   /// The criticism regulariser, as spelled on the command line.
   enum RegularizerOption: String, ExpressibleByArgument, CaseIterable {
@@ -27,14 +48,43 @@ struct Probe: ParsableCommand {
     }
   }
 
+  @Argument(help: "A folder of photographs (folder mode; omit with --features).", completion: .directory)
+  var input: String?
+
   @Option(help: "Features [n, d] as a .npy file (any float or integer type).")
-  var features: String
+  var features: String?
 
   @Option(help: "Labels, one integer per row: a .npy vector or a .csv/.txt of integers.")
   var labels: String?
 
-  @Option(name: .customLong("class"), help: "Only the rows of this label (needs --labels).")
-  var classLabel: Int?
+  @Option(
+    name: .customLong("class"),
+    help: "Feature mode: only the rows of this label (needs --labels). Folder mode: the ImageNet class (index or name).")
+  var classLabel: String?
+
+  @Option(help: "Folder mode: mmd (MMD-critic on Lite0 features) or adversarial (DeepFool robustness).")
+  var method = Method.mmd
+
+  @Option(help: "Folder mode: write probe.png and probe.html into this folder.")
+  var output: String?
+
+  @Option(help: "Folder mode: read and write the features in this safetensors file.")
+  var cache: String?
+
+  @Option(help: "Folder mode: the model checkpoint (EfficientNet-Lite0).")
+  var model = "Assets/models/efficientnet-lite0.pth"
+
+  @Option(help: "Folder mode: the class names, one per line, in logit order.")
+  var classNames = "Assets/labels/imagenet_classes.txt"
+
+  @Option(help: "Folder mode: DeepFool's candidate classes (adversarial method).")
+  var candidates = 10
+
+  @Option(help: "Folder mode: DeepFool's most steps per image (adversarial method).")
+  var maxIterations = 50
+
+  @Option(help: "Folder mode: images per forward pass.")
+  var batchSize = 8
 
   @Option(help: "Number of prototypes.")
   var prototypes = 8
@@ -67,12 +117,37 @@ struct Probe: ParsableCommand {
     guard let scope = RBFKernel.Scope(rawValue: kernel) else {
       throw ValidationError("--kernel must be global or local, not '\(kernel)'.")
     }
-    if labels == nil && (classLabel != nil || scope == .local) {
-      throw ValidationError("--class and --kernel local need --labels.")
+    switch (input, features) {
+    case (nil, nil): throw ValidationError("Give a folder of images or --features X.npy.")
+    case (.some, .some): throw ValidationError("Give a folder of images or --features, not both.")
+    case (.some, nil):
+      guard classLabel != nil else { throw ValidationError("Folder mode needs --class C.") }
+      guard scope == .global, labels == nil else {
+        throw ValidationError("--labels and --kernel local belong to the --features mode.")
+      }
+      guard candidates >= 2, maxIterations >= 1, batchSize >= 1 else {
+        throw ValidationError("--candidates must be ≥ 2, --max-iterations and --batch-size ≥ 1.")
+      }
+    case (nil, .some):
+      if labels == nil && (classLabel != nil || scope == .local) {
+        throw ValidationError("--class and --kernel local need --labels.")
+      }
+      if let classLabel, Int(classLabel) == nil {
+        throw ValidationError("--class must be an integer label with --features, not '\(classLabel)'.")
+      }
+      if method != .mmd || output != nil {
+        throw ValidationError("--method adversarial and --output need a folder of images.")
+      }
     }
   }
 
   func run() throws {
+    if let input { return try runFolder(input) }
+    try runFeatures(features!, classLabel: classLabel.flatMap { Int($0) })
+  }
+
+  /// The `--features` mode.
+  private func runFeatures(_ features: String, classLabel: Int?) throws {
     var matrix = try Probe.readFeatures(features)
     var rowLabels = try labels.map { try Probe.readLabels($0) }
     if let rowLabels, rowLabels.count != matrix.shape[0] {
