@@ -50,11 +50,9 @@ extension PlantedBiasExperiment {
     let results = try DeepFool(classifier: classifier, maxIterations: deepFoolIterations).attack(
       images, labels: Array(repeating: cueClass, count: chosen.count), target: .untargeted,
       progress: progress)
-    let robustness = results.map { $0.isSuccessful ? Double($0.rho) : .infinity }
-    // Most robust first; ties (e.g. two failures) by position, so the order is deterministic.
-    let order = robustness.indices.sorted {
-      robustness[$0] > robustness[$1] || (robustness[$0] == robustness[$1] && $0 < $1)
-    }
+    // ρ of each flipped image, +∞ for the others; most robust first, ties by position.
+    let ranking = AdversarialRanking(results: results)
+    let (robustness, order) = (ranking.robustness, ranking.order)
     let tail = Swift.min(adversarialTailCount, chosen.count / 2)
     func withCue(_ positions: some Collection<Int>) -> Proportion {
       Proportion(
