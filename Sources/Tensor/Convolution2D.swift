@@ -192,14 +192,16 @@ extension Tensor {
     }
   }
 
-  /// The largest scratch, in floats, of the channel-blocked depthwise kernel (4 MiB per worker).
+  /// The largest scratch, in floats, of the channel-blocked depthwise kernel (512 KiB per
+  /// worker).
   ///
   /// Vectorised across 16 channels (`ck_depthwise_forward_channels`) the forward depthwise
   /// convolution wastes no lanes on narrow rows and needs no shuffle for stride 2; measured on
-  /// every depthwise layer of Lite0 it is 1.3–3.8× faster than the row kernel (most on the
-  /// 14×14 and 7×7 planes), transposes included. Planes whose channel-last block of 16 would
-  /// exceed this size keep the row kernel, which needs one padded plane.
-  static let channelBlockScratchLimit = 1 << 20
+  /// one core on Lite0's layer shapes it is 2.2–3.8× faster than the row kernel on the 14×14 and
+  /// 7×7 planes and 1.3–2.1× on the 28×28 and 56×56 ones, transposes included, but 0.8–0.9× on
+  /// the 112×112 ones, whose channel-last block (1–1.6 MB) leaves the L2 cache. Planes whose
+  /// block of 16 would exceed this size (beyond about 64×64) keep the row kernel.
+  static let channelBlockScratchLimit = 1 << 17
 
   /// Whether the forward depthwise convolution of `g` runs on blocks of 16 channels: a
   /// multiplier of 1, at most 64 taps and a scratch block within `channelBlockScratchLimit`.

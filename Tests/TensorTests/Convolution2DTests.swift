@@ -317,8 +317,8 @@ final class Convolution2DTests: XCTestCase {
           configuration: Convolution2DConfiguration(stride: 1, padding: .same, groups: input[1])))
     }
     XCTAssertTrue(usesChannelBlocks([1, 32, 7, 7], [32, 1, 5, 5]))
-    XCTAssertTrue(usesChannelBlocks([1, 32, 112, 112], [32, 1, 3, 3]))
-    XCTAssertFalse(usesChannelBlocks([1, 32, 300, 300], [32, 1, 3, 3]))
+    XCTAssertTrue(usesChannelBlocks([1, 32, 56, 56], [32, 1, 3, 3]))
+    XCTAssertFalse(usesChannelBlocks([1, 32, 112, 112], [32, 1, 3, 3]))
     XCTAssertFalse(usesChannelBlocks([1, 16, 7, 7], [32, 1, 3, 3]))
     XCTAssertFalse(usesChannelBlocks([1, 16, 7, 7], [16, 1, 9, 9]))
   }
