@@ -141,7 +141,10 @@ extension Classify {
     for block in network.blocks {
       let blockInput = x
       if let expansion = block.expansion { x = convolution("pointwise expand", expansion, x) }
-      x = convolution("depthwise", block.depthwise, x)
+      let kernel = block.depthwise.convolution.weight.shape[2]
+      let stride = block.depthwise.convolution.configuration.stride.0
+      x = convolution(
+        "depthwise \(kernel)x\(kernel) s\(stride) \(x.shape[2])x\(x.shape[3])", block.depthwise, x)
       x = convolution("pointwise project", block.projection, x)
       if block.hasIdentitySkip {
         let projected = x
@@ -155,7 +158,7 @@ extension Classify {
       median(runs: runs) { _ = network.classifier(Tensor.globalAveragePool2D(headOutput)) })
     for (kind, value) in totals.sorted(by: { $0.value.milliseconds > $1.value.milliseconds }) {
       let rate = value.multiplyAdds > 0 ? 2 * value.multiplyAdds / value.milliseconds / 1e6 : 0
-      let name = kind.padding(toLength: 20, withPad: " ", startingAt: 0)
+      let name = kind.padding(toLength: 26, withPad: " ", startingAt: 0)
       print("  " + name + String(format: " %8.2f ms  %6.1f GFLOP/s", value.milliseconds, rate))
     }
   }

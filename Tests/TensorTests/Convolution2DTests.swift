@@ -242,6 +242,87 @@ final class Convolution2DTests: XCTestCase {
     }
   }
 
+  /// Lite0's depthwise layers on small planes (kernels 3 and 5, strides 1 and 2, TensorFlow SAME
+  /// padding), odd planes with dilation and asymmetric padding, wide rows with stride 3, on 19
+  /// or 33 channels (full blocks of 16 and a partial one) or 3 and 5 (one partial block).
+  static let channelBlockDepthwiseCases:
+    [(input: [Int], kernel: Int, setup: ReferenceConvolution.Setup)] = [
+      ([2, 19, 14, 14], 3, .init(padding: (1, 1, 1, 1), groups: 19)),
+      ([2, 19, 14, 14], 5, .init(padding: (2, 2, 2, 2), groups: 19)),
+      ([2, 19, 14, 14], 3, .init(stride: (2, 2), padding: (0, 1, 0, 1), groups: 19)),
+      ([2, 19, 14, 14], 5, .init(stride: (2, 2), padding: (1, 2, 1, 2), groups: 19)),
+      ([2, 19, 7, 7], 5, .init(padding: (2, 2, 2, 2), groups: 19)),
+      ([2, 19, 7, 7], 3, .init(padding: (1, 1, 1, 1), groups: 19)),
+      (
+        [1, 5, 13, 11], 5, .init(stride: (2, 1), dilation: (2, 1), padding: (3, 1, 0, 2), groups: 5)
+      ),
+      (
+        [1, 5, 9, 29], 3, .init(stride: (1, 2), dilation: (1, 2), padding: (0, 2, 3, 1), groups: 5)
+      ),
+      (
+        [1, 3, 6, 75], 3, .init(stride: (2, 3), dilation: (1, 2), padding: (2, 1, 1, 2), groups: 3)
+      ),
+      ([2, 33, 30, 30], 3, .init(stride: (2, 2), padding: (0, 1, 0, 1), groups: 33)),
+    ]
+
+  func testDepthwiseOnChannelBlocksMatchesDirectLoopsOnOneAndTwoThreads() {
+    for (index, item) in Self.channelBlockDepthwiseCases.enumerated() {
+      let weightShape = [item.input[1], 1, item.kernel, item.kernel]
+      let geometry = Convolution2DGeometry(
+        inputShape: item.input, weightShape: weightShape,
+        configuration: item.setup.configuration)
+      XCTAssertTrue(Tensor.usesChannelBlocks(geometry), "case \(index)")
+      for threads in [1, 2] {
+        for bias in [true, false] {
+          withComputeThreads(threads) {
+            assertForwardMatchesReference(
+              inputShape: item.input, weightShape: weightShape, setup: item.setup, bias: bias,
+              seed: 40 + UInt64(index))
+          }
+        }
+      }
+    }
+  }
+
+  func testDepthwiseGradientsOnChannelBlockShapesMatchDirectLoopAdjoints() {
+    for (index, item) in Self.channelBlockDepthwiseCases.enumerated() {
+      var rng = SeededGenerator(seed: 60 + UInt64(index))
+      let x = Tensor.normal(item.input, using: &rng)
+      let w = Tensor.normal([item.input[1], 1, item.kernel, item.kernel], using: &rng)
+      let outputShape = ReferenceConvolution.outputShape(
+        input: x.shape, weight: w.shape, item.setup)
+      let dy = Tensor.normal(outputShape, using: &rng)
+      for threads in [1, 2] {
+        let gradients = withComputeThreads(threads) {
+          Tensor.convolution2DBackward(
+            dy, input: x, weight: w, configuration: item.setup.configuration)
+        }
+        assertAllClose(
+          gradients.input,
+          ReferenceConvolution.inputGradient(dy, w, inputShape: x.shape, item.setup),
+          absoluteTolerance: 1e-4, relativeTolerance: 1e-4, "case \(index)")
+        assertAllClose(
+          gradients.weight,
+          ReferenceConvolution.weightGradient(dy, x, weightShape: w.shape, item.setup),
+          absoluteTolerance: 1e-4, relativeTolerance: 1e-4, "case \(index)")
+      }
+    }
+  }
+
+  func testLargePlanesChannelMultipliersAndLargeKernelsKeepTheRowKernel() {
+    func usesChannelBlocks(_ input: [Int], _ weight: [Int]) -> Bool {
+      Tensor.usesChannelBlocks(
+        Convolution2DGeometry(
+          inputShape: input, weightShape: weight,
+          configuration: Convolution2DConfiguration(stride: 1, padding: .same, groups: input[1])))
+    }
+    XCTAssertTrue(usesChannelBlocks([1, 32, 7, 7], [32, 1, 5, 5]))
+    XCTAssertTrue(usesChannelBlocks([1, 32, 56, 56], [32, 1, 3, 3]))
+    XCTAssertFalse(usesChannelBlocks([1, 32, 112, 112], [32, 1, 3, 3]))
+    XCTAssertFalse(usesChannelBlocks([1, 16, 7, 7], [32, 1, 3, 3]))
+    XCTAssertFalse(usesChannelBlocks([1, 16, 7, 7], [16, 1, 9, 9]))
+  }
+
   func testSingleChannelInputWithManyFiltersMatchesDirectLoops() {
     let setup = ReferenceConvolution.Setup(padding: (1, 1, 1, 1))
     assertForwardMatchesReference(

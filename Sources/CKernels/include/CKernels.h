@@ -44,6 +44,17 @@ void ck_col2im_add(const float *columns, long channels, const CKWindow *window, 
                    long count, float *input);
 
 // MARK: - Depthwise convolution
+/// Elements of scratch `ck_depthwise_forward_channels` needs.
+long ck_depthwise_channels_scratch_count(const CKWindow *window);
+
+/// Convolves `count ≤ 16` consecutive input planes, each with its own kernel `[kh, kw]`
+/// (`weights` is `[count, kh, kw]`; multiplier 1), writing `count` output planes (plus `bias[c]`
+/// when `bias` is not NULL). Vectorised across the channels: meant for small planes. The kernel
+/// has at most 64 taps.
+void ck_depthwise_forward_channels(const float *input, const float *weights, const float *bias,
+                                   long count, const CKWindow *window, float *scratch,
+                                   float *output);
+
 
 /// Elements of the zero-padded plane the depthwise kernels need as scratch.
 long ck_depthwise_scratch_count(const CKWindow *window);
