@@ -80,20 +80,7 @@ public enum HumanStudyPage {
   }
 
   /// `&`, `<`, `>`, `"` and `'` as HTML entities.
-  static func escaped(_ text: String) -> String {
-    var result = ""
-    for character in text {
-      switch character {
-      case "&": result += "&amp;"
-      case "<": result += "&lt;"
-      case ">": result += "&gt;"
-      case "\"": result += "&quot;"
-      case "'": result += "&#39;"
-      default: result.append(character)
-      }
-    }
-    return result
-  }
+  static func escaped(_ text: String) -> String { HTMLText.escaped(text) }
 
   private static let template = """
     <!DOCTYPE html>
