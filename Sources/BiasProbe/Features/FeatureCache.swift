@@ -72,11 +72,11 @@ public struct FeatureCache: Sendable, Hashable {
     _ features: Tensor, keys: [String], fingerprints: [String], modelIdentity: String,
     preprocessing: String
   ) throws {
-    let metadata = [
-      "format": Self.format, "model": modelIdentity, "preprocessing": preprocessing,
-      "keys": Self.json(keys), "fingerprints": Self.json(fingerprints),
-    ]
     do {
+      let metadata = [
+        "format": Self.format, "model": modelIdentity, "preprocessing": preprocessing,
+        "keys": try Self.json(keys), "fingerprints": try Self.json(fingerprints),
+      ]
       try FileManager.default.createDirectory(
         at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       try Safetensors.write([("features", features)], metadata: metadata, to: url)
@@ -85,8 +85,8 @@ public struct FeatureCache: Sendable, Hashable {
     }
   }
 
-  private static func json(_ strings: [String]) -> String {
-    String(decoding: try! JSONEncoder().encode(strings), as: UTF8.self)
+  private static func json(_ strings: [String]) throws -> String {
+    String(decoding: try JSONEncoder().encode(strings), as: UTF8.self)
   }
 
   private static func strings(_ text: String?) -> [String]? {
