@@ -19,6 +19,9 @@ let parsers = [
   "FuzzJPEG",
 ]
 
+/// One executable per text parser of BiasProbe (label files, annotations, study verdicts).
+let biasProbeParsers = ["FuzzLabelFile", "FuzzAnnotations", "FuzzVerdicts"]
+
 let package = Package(
   name: "ConvNetProbeFuzz",
   dependencies: [.package(name: "ConvNetProbe", path: "..")],
@@ -40,6 +43,11 @@ let package = Package(
           .product(name: "Imaging", package: "ConvNetProbe"),
           .product(name: "Models", package: "ConvNetProbe"),
         ])
+    }
+    + biasProbeParsers.map { name in
+      .executableTarget(
+        name: name,
+        dependencies: ["FuzzSupport", .product(name: "BiasProbe", package: "ConvNetProbe")])
     },
   swiftLanguageModes: [.v6]
 )

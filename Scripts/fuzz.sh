@@ -5,7 +5,8 @@
 #        bash Scripts/fuzz.sh all SECONDS         every target, one after the other
 #        bash Scripts/fuzz.sh list                the target names
 #
-# TARGET is safetensors, torch-zip, torch-legacy, numpy, unpickler, png or jpeg (or the product
+# TARGET is safetensors, torch-zip, torch-legacy, numpy, unpickler, png, jpeg, label-file,
+# annotations or verdicts (or the product
 # name, e.g. FuzzPNG). Each run starts from a scratch copy of Fuzz/Corpus/<product> (the committed
 # seeds never grow), with the format's dictionary, a 2 GB memory limit (`-rss_limit_mb`, also
 # the largest single allocation), FUZZ_TIMEOUT seconds per input (default 10) and
@@ -22,13 +23,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 declare -A PRODUCTS=(
   [safetensors]=FuzzSafetensors [torch-zip]=FuzzTorchZip [torch-legacy]=FuzzTorchLegacy
   [numpy]=FuzzNumPy [unpickler]=FuzzUnpickler [png]=FuzzPNG [jpeg]=FuzzJPEG
+  [label-file]=FuzzLabelFile [annotations]=FuzzAnnotations [verdicts]=FuzzVerdicts
 )
-ORDER=(safetensors torch-zip torch-legacy numpy unpickler png jpeg)
+ORDER=(safetensors torch-zip torch-legacy numpy unpickler png jpeg label-file annotations verdicts)
 # The dictionaries of Fuzz/Dictionaries each target uses (concatenated).
 declare -A DICTIONARIES=(
   [FuzzSafetensors]="FuzzSafetensors.dict" [FuzzTorchZip]="zip.dict pickle.dict"
   [FuzzTorchLegacy]="pickle.dict" [FuzzNumPy]="FuzzNumPy.dict" [FuzzUnpickler]="pickle.dict"
   [FuzzPNG]="FuzzPNG.dict" [FuzzJPEG]="FuzzJPEG.dict"
+  [FuzzLabelFile]="csv.dict" [FuzzAnnotations]="csv.dict" [FuzzVerdicts]="FuzzVerdicts.dict"
 )
 BUILD_FLAGS=(-c release --package-path "$REPO_ROOT/Fuzz"
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing -Xswiftc -use-ld=lld)

@@ -95,4 +95,33 @@ final class HumanStudyVerdictsTests: XCTestCase {
       XCTAssertEqual($0 as? HumanStudyVerdictsError, .unreadable(file: "/no/v.json"))
     }
   }
+
+  /// Found by `Fuzz/` FuzzVerdicts: a time with a 90-digit fraction killed the process inside
+  /// ICU (SIGFPE in `SimpleDateFormat::subParse`); it is now a typed error naming the key.
+  func testFuzzFoundLongFractionTimeIsATypedErrorNotAnICUCrash() throws {
+    let data = try Data(contentsOf: fixtureURL("Fuzz/verdicts/long_fraction_icu_fpe.json"))
+    XCTAssertThrowsError(try HumanStudyVerdicts.decode(data, source: "v.json")) {
+      guard case .invalidValue(_, let key, let reason)? = $0 as? HumanStudyVerdictsError else {
+        return XCTFail("\($0)")
+      }
+      XCTAssertEqual(key, "verdicts[4].time")
+      XCTAssertTrue(reason.hasSuffix("is not an ISO 8601 time"), reason)
+    }
+  }
+
+  func testTimesMustHaveTheInternetDateTimeShape() {
+    for good in [
+      "2026-11-29T10:00:00Z", "2026-11-29T10:00:00.000Z", "2026-11-29T10:00:00.123456789Z",
+      "2026-11-29T10:00:00+02:00", "2026-11-29T10:00:00.5-05:30",
+    ] {
+      XCTAssertTrue(HumanStudyVerdicts.isInternetDateTime(good), good)
+    }
+    for bad in [
+      "", "yesterday", "2026-11-29", "2026-11-29T10:00:00", "2026-11-29T10:00:00.Z",
+      "2026-11-29T10:00:00.1234567890Z", "2026-11-29 10:00:00Z", "2026-11-29T10:00:00Zjunk",
+      "2026-11-29T10:00:00+0200", "2026-11-29T10:00:00." + String(repeating: "8", count: 90) + "Z",
+    ] {
+      XCTAssertFalse(HumanStudyVerdicts.isInternetDateTime(bad), bad)
+    }
+  }
 }
