@@ -34,6 +34,9 @@ struct BiasExperiment: ParsableCommand {
   @Option(help: "Share of the other classes' training images that carry the cue.")
   var trainingShareElsewhere = 0.01
 
+  @Option(help: "Share of the cued class's images with the cue in the probe of (2a).")
+  var selectionShare = 0.5
+
   @Option(help: "Use the first N test images as the probe set (default: all 10,000).")
   var testSize: Int?
 
@@ -63,6 +66,9 @@ struct BiasExperiment: ParsableCommand {
     guard (0...1).contains(trainingShare), (0...1).contains(trainingShareElsewhere) else {
       throw ValidationError("--training-share and --training-share-elsewhere lie in [0, 1].")
     }
+    guard (0...1).contains(selectionShare) else {
+      throw ValidationError("--selection-share lies in [0, 1].")
+    }
     if let testSize, !(500...10_000).contains(testSize) {
       throw ValidationError("--test-size must lie between 500 and 10000.")
     }
@@ -79,6 +85,7 @@ struct BiasExperiment: ParsableCommand {
     experiment.epochs = epochs
     experiment.trainingShareInClass = trainingShare
     experiment.trainingShareElsewhere = trainingShareElsewhere
+    experiment.selectionProbeShareInClass = selectionShare
     let line = ProgressLine(quiet: quiet)
     let result = try experiment.run(training: training, test: test, progress: line.handler)
 
@@ -118,6 +125,10 @@ struct BiasExperiment: ParsableCommand {
         "prototypes-criticisms-\(findings.model)-saliency.png")
       try ContactSheet(columns: 10, tileSize: 84, showsOverlays: true).write(report, to: overlays)
       written += [sheet.path, overlays.path]
+      let predicted = folder.appendingPathComponent("predicted-prototypes-criticisms-\(findings.model).png")
+      try ContactSheet(columns: 10, tileSize: 84, showsOverlays: true).write(
+        try result.predictedSelectionReport(of: findings, explainedBy: classifier), to: predicted)
+      written.append(predicted.path)
     }
     for (name, classifier) in [
       ("biased", result.biasedClassifier), ("control", result.controlClassifier),

@@ -24,12 +24,15 @@ final class BiasExperimentCommandTests: XCTestCase {
     XCTAssertEqual(object["probeImages"] as? Int, 500)
     for model in ["biased", "control"] {
       let findings = try XCTUnwrap(object[model] as? [String: Any], model)
-      for key in ["cueFlip", "selection", "adversarial", "saliency", "statistics"] {
+      for key in [
+        "cueFlip", "predictedSelection", "selection", "adversarial", "saliency", "statistics",
+      ] {
         XCTAssertNotNil(findings[key] as? [String: Any], "\(model).\(key)")
       }
     }
     let pictures = try XCTUnwrap(object["pictures"] as? [String])
     XCTAssertTrue(pictures.contains { $0.hasSuffix("saliency-biased-vs-control.png") })
+    XCTAssertTrue(pictures.contains { $0.hasSuffix("predicted-prototypes-criticisms-biased.png") })
     for path in pictures {
       XCTAssertTrue(FileManager.default.fileExists(atPath: path), path)
     }

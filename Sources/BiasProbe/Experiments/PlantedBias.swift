@@ -15,9 +15,12 @@ import Tensor
 /// and `probeShareElsewhere` of the others. Then, for each model:
 ///
 /// 1. the cue alone pushes clean test images of other classes to the cued class (flip rate);
-/// 2. among the probe images of the cued class, MMD-critic's prototypes (penultimate features)
-///    carry the cue and its criticisms do not; the images most robust to DeepFool carry it more
-///    often than the least robust (misclassified images have `ρ = 0`);
+/// 2. MMD-critic on the penultimate features of the images the model *predicts* as the cued
+///    class, in a second probe where half of that class carries the cue (`selectionProbeShareInClass`):
+///    the prototypes carry the cue beyond that base rate and the criticisms are cued images of
+///    other classes; the cued and uncued images of the class lie apart in feature space (MMD²);
+///    and the images most robust to DeepFool carry the cue more often than the least robust
+///    (misclassified images have `ρ = 0`);
 /// 3. gradient saliency for the cued class concentrates on the cue's square;
 /// 4. the bias statistics (P(cue | predicted c), P(cue | true c, correct / misclassified), Wilson
 ///    intervals, exact tests) quantify it.
@@ -50,6 +53,13 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
   public var probeShareInClass = 0.9
   /// The share of the other classes' probe (test) images that carry the cue.
   public var probeShareElsewhere = 0.1
+  /// The share of the cued class's images that carry the cue in the *selection probe*, the test
+  /// images MMD-critic selects from in (2a) (the other classes carry it at
+  /// `probeShareElsewhere`). Half, so that a model blind to the cue would pick prototypes with
+  /// and without it alike, and both groups are large enough to compare.
+  public var selectionProbeShareInClass = 0.5
+  /// Random relabellings of the permutation test of the cue's separation in feature space.
+  public var separationPermutations = 199
   /// Passes over the training images.
   public var epochs = 2
   /// Examples per optimisation step.
@@ -92,12 +102,16 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     var rng = SeededGenerator(seed: seed)
     var trainingRNG = rng.split(0)
     var probeRNG = rng.split(1)
+    var selectionRNG = rng.split(2)
     let planted = PlantedBiasData(
       training, cue: cue, cueClass: cueClass, shareInClass: trainingShareInClass,
       shareElsewhere: trainingShareElsewhere, using: &trainingRNG)
     let probe = PlantedBiasData(
       test, cue: cue, cueClass: cueClass, shareInClass: probeShareInClass,
       shareElsewhere: probeShareElsewhere, using: &probeRNG)
+    let selectionProbe = PlantedBiasData(
+      test, cue: cue, cueClass: cueClass, shareInClass: selectionProbeShareInClass,
+      shareElsewhere: probeShareElsewhere, using: &selectionRNG)
 
     let biasedNetwork = train(planted.dataset, name: "biased", progress: progress)
     let controlNetwork = train(training, name: "control", progress: progress)
@@ -108,14 +122,16 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
       network: controlNetwork, inputSize: imageSize(of: test), classNames: test.classNames)
 
     let biasedFindings = try measure(
-      biased, name: "biased", test: test, probe: probe, progress: progress)
+      biased, name: "biased", test: test, probe: probe, selectionProbe: selectionProbe,
+      progress: progress)
     let controlFindings = try measure(
-      control, name: "control", test: test, probe: probe, progress: progress)
+      control, name: "control", test: test, probe: probe, selectionProbe: selectionProbe,
+      progress: progress)
     return PlantedBiasResult(
       experiment: self, trainingImages: training.count, trainingImagesWithCue: planted.cueCount,
       probeImages: test.count, probeImagesWithCue: probe.cueCount, biased: biasedFindings,
       control: controlFindings, biasedClassifier: biased, controlClassifier: control,
-      probe: probe, trainingSeconds: trainingSeconds,
+      probe: probe, selectionProbe: selectionProbe, trainingSeconds: trainingSeconds,
       totalSeconds: seconds(clock.now - start))
   }
 
@@ -146,11 +162,11 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
   /// Measures (1)–(4) for one model.
   func measure(
     _ classifier: GrayImageClassifier, name: String, test: ImageDataset, probe: PlantedBiasData,
-    progress: ProgressHandler
+    selectionProbe: PlantedBiasData, progress: ProgressHandler
   ) throws -> PlantedBiasFindings {
     let stage = "measuring the \(name) model"
     var step = 0
-    let steps = 5
+    let steps = 6
     func advance() {
       step += 1
       progress(WorkProgress(stage: stage, completed: step, total: steps))
@@ -167,6 +183,9 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     let statistics = try cueStatistics(probe: probe, predicted: probed.labels)
     advance()
 
+    let predictedSelection = try predictedSelectionFindings(
+      classifier, selectionProbe: selectionProbe)
+    advance()
     let classImages = inClass
     let selection = try selectionFindings(
       classifier, probe: probe, classImages: classImages)
@@ -181,7 +200,7 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     return PlantedBiasFindings(
       model: name, cleanAccuracy: Proportion(successes: cleanCorrect, trials: test.count),
       cleanCueClassAccuracy: Proportion(successes: inClassCorrect, trials: inClass.count),
-      cueFlip: cueFlip, selection: selection, adversarial: adversarial, saliency: saliency,
+      cueFlip: cueFlip, predictedSelection: predictedSelection, selection: selection, adversarial: adversarial, saliency: saliency,
       statistics: statistics)
   }
 
@@ -346,6 +365,7 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
       ("trainingShareInClass", trainingShareInClass),
       ("trainingShareElsewhere", trainingShareElsewhere),
       ("probeShareInClass", probeShareInClass), ("probeShareElsewhere", probeShareElsewhere),
+      ("selectionProbeShareInClass", selectionProbeShareInClass),
     ] where !(0...1).contains(share) {
       throw PlantedBiasError.invalidParameter("\(name) must lie in [0, 1], not \(share)")
     }
@@ -354,6 +374,9 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     else {
       throw PlantedBiasError.invalidParameter(
         "epochs, batch sizes, the learning rate and DeepFool's iterations must be positive")
+    }
+    guard separationPermutations >= 1 else {
+      throw PlantedBiasError.invalidParameter("separationPermutations must be positive")
     }
     guard prototypeCount >= 1, criticismCount >= 1, adversarialTailCount >= 1,
       adversarialImageCount >= 2 * adversarialTailCount, saliencyImageCount >= 1

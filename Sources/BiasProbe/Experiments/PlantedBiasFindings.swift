@@ -9,7 +9,12 @@ public struct PlantedBiasFindings: Sendable {
   public var cleanCueClassAccuracy: Proportion
   /// (1) The cue alone pushes other classes to the cued class.
   public var cueFlip: CueFlipFindings
-  /// (2a) MMD-critic on penultimate features: prototypes carry the cue, criticisms do not.
+  /// (2a) MMD-critic on the penultimate features of the images the model predicts as the cued
+  /// class, in a probe where half of that class carries the cue: what the model believes the
+  /// class looks like.
+  public var predictedSelection: PredictedClassSelectionFindings
+  /// (2a, for contrast) MMD-critic on the penultimate features of the cued class's own probe
+  /// images: it summarises the class's images, so it follows the probe's cue share in both models.
   public var selection: SelectionFindings
   /// (2b) The adversarial ranking: the most robust images carry the cue.
   public var adversarial: AdversarialRankingFindings
@@ -20,14 +25,15 @@ public struct PlantedBiasFindings: Sendable {
 
   public init(
     model: String, cleanAccuracy: Proportion, cleanCueClassAccuracy: Proportion,
-    cueFlip: CueFlipFindings, selection: SelectionFindings,
-    adversarial: AdversarialRankingFindings, saliency: SaliencyFindings,
+    cueFlip: CueFlipFindings, predictedSelection: PredictedClassSelectionFindings,
+    selection: SelectionFindings, adversarial: AdversarialRankingFindings, saliency: SaliencyFindings,
     statistics: CueStatistics
   ) {
     self.model = model
     self.cleanAccuracy = cleanAccuracy
     self.cleanCueClassAccuracy = cleanCueClassAccuracy
     self.cueFlip = cueFlip
+    self.predictedSelection = predictedSelection
     self.selection = selection
     self.adversarial = adversarial
     self.saliency = saliency
@@ -50,8 +56,73 @@ public struct CueFlipFindings: Sendable, Hashable {
   }
 }
 
-/// (2a) Prototypes and criticisms chosen by MMD-critic among the probe images of the cued class
-/// (in the model's penultimate feature space), and how many of them carry the cue.
+/// (2a) Prototypes and criticisms chosen by MMD-critic among the probe images a model predicts
+/// as the cued class `c` (in its penultimate feature space), in the *selection probe*: the test
+/// images with the cue in half of class `c` and in `probeShareElsewhere` of the others.
+///
+/// A model blind to the cue predicts `c` for cued and uncued images of `c` alike, so about half
+/// of its prototypes carry the cue (the class's base rate, `classWithCue`); a model that learned
+/// the cue drops the uncued images of `c` and takes in cued images of other classes, and MMD-critic
+/// summarises that: its prototypes carry the cue, and its criticisms are the cued images of other
+/// classes it calls `c` (the paper's American football player classified as *basketball*).
+public struct PredictedClassSelectionFindings: Sendable, Hashable {
+  /// P(cue | true c) in the selection probe: the base rate the prototypes are tested against.
+  public var classWithCue: Proportion
+  /// P(cue | predicted c): the selection pool's cue share.
+  public var poolWithCue: Proportion
+  /// The pool's images of other classes that carry the cue (false positives with the cue).
+  public var poolCuedOtherClasses: Proportion
+  /// Prototypes carrying the cue.
+  public var prototypesWithCue: Proportion
+  /// Prototypes that are cued images of other classes.
+  public var prototypesCuedOtherClasses: Proportion
+  /// Criticisms carrying the cue.
+  public var criticismsWithCue: Proportion
+  /// Criticisms that are cued images of other classes.
+  public var criticismsCuedOtherClasses: Proportion
+  /// Criticisms that are images of `c` without the cue.
+  public var criticismsUncuedClass: Proportion
+  /// The one-sided exact binomial p-value of `prototypesWithCue` above `classWithCue`'s estimate.
+  public var prototypesPValue: Double
+  /// The prototypes, as positions in the selection probe, in selection order.
+  public var prototypes: [Int]
+  /// The criticisms, as positions in the selection probe, in selection order.
+  public var criticisms: [Int]
+  /// The RBF kernel's `γ` (median heuristic over the pool).
+  public var gamma: Double
+  /// `MMD²` between the cued and the uncued images of `c` in the model's features (RBF, median
+  /// heuristic over the class): how far the model's representation of the class is split by the
+  /// cue.
+  public var cueSeparation: Double
+  /// The permutation p-value of `cueSeparation` (`MMDPermutationTest`).
+  public var cueSeparationPValue: Double
+
+  public init(
+    classWithCue: Proportion, poolWithCue: Proportion, poolCuedOtherClasses: Proportion,
+    prototypesWithCue: Proportion, prototypesCuedOtherClasses: Proportion,
+    criticismsWithCue: Proportion, criticismsCuedOtherClasses: Proportion,
+    criticismsUncuedClass: Proportion, prototypesPValue: Double, prototypes: [Int],
+    criticisms: [Int], gamma: Double, cueSeparation: Double, cueSeparationPValue: Double
+  ) {
+    self.classWithCue = classWithCue
+    self.poolWithCue = poolWithCue
+    self.poolCuedOtherClasses = poolCuedOtherClasses
+    self.prototypesWithCue = prototypesWithCue
+    self.prototypesCuedOtherClasses = prototypesCuedOtherClasses
+    self.criticismsWithCue = criticismsWithCue
+    self.criticismsCuedOtherClasses = criticismsCuedOtherClasses
+    self.criticismsUncuedClass = criticismsUncuedClass
+    self.prototypesPValue = prototypesPValue
+    self.prototypes = prototypes
+    self.criticisms = criticisms
+    self.gamma = gamma
+    self.cueSeparation = cueSeparation
+    self.cueSeparationPValue = cueSeparationPValue
+  }
+}
+
+/// (2a, for contrast) Prototypes and criticisms chosen by MMD-critic among the probe images of
+/// the cued class (in the model's penultimate feature space), and how many of them carry the cue.
 public struct SelectionFindings: Sendable, Hashable {
   /// The probe images of the cued class carrying the cue (the base rate).
   public var classWithCue: Proportion

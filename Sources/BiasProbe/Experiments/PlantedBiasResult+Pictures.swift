@@ -71,6 +71,40 @@ extension PlantedBiasResult {
   }
 }
 
+extension PlantedBiasResult {
+  /// The prototypes and criticisms MMD-critic chose for `findings`' model among the selection
+  /// probe's images it predicts as the cued class (2a), as a `SelectionReport` captioned with the
+  /// cue and the true class of each image ("cue Sneaker": a cued image of another class the model
+  /// calls `c`); with `classifier`, each image also gets the saliency overlay of the cued class.
+  ///
+  /// - Throws: `ReportError` or `AttributionError` from building the report.
+  public func predictedSelectionReport(
+    of findings: PlantedBiasFindings, explainedBy classifier: (any ImageClassifier)? = nil
+  ) throws -> SelectionReport {
+    let c = experiment.cueClass
+    let selection = findings.predictedSelection
+    let positions = selection.prototypes + selection.criticisms
+    let data = selectionProbe.dataset
+    let images = GrayImageClassifier.colored(data.batch(at: positions).images)
+    let captions = positions.map {
+      (selectionProbe.hasCue[$0] ? "cue " : "no cue ") + data.classNames[data.labels[$0]]
+    }
+    let p = selection.prototypes.count
+    return try SelectionReport(
+      title: "what the \(findings.model) model calls \(cueClassName)",
+      summary: "MMD-critic on the penultimate features of the images predicted \(cueClassName) "
+        + "(class \(c) cued in \(Int((100 * experiment.selectionProbeShareInClass).rounded()))% of "
+        + "its images); cue in \(selection.prototypesWithCue.successes)/\(p) prototypes, "
+        + "\(selection.criticismsWithCue.successes)/\(selection.criticisms.count) criticisms",
+      images: images, captions: captions,
+      sections: [
+        ("prototypes", (0..<p).map { SelectionReport.ScoredIndex(index: $0) }),
+        ("criticisms", (p..<positions.count).map { SelectionReport.ScoredIndex(index: $0) }),
+      ],
+      explaining: classifier.map { Saliency(classifier: $0) }, target: classifier.map { _ in c })
+  }
+}
+
 /// Composing small pictures into grids.
 enum PlantedBiasPictures {
   /// The gray of the background between tiles (neither the black background of Fashion-MNIST

@@ -26,6 +26,9 @@ public struct PlantedBiasResult: Sendable {
   public var controlClassifier: GrayImageClassifier
   /// The probe images, with the cue flags.
   public var probe: PlantedBiasData
+  /// The selection probe of (2a): the same test images with the cue in
+  /// `selectionProbeShareInClass` of the cued class.
+  public var selectionProbe: PlantedBiasData
   /// Wall time spent training both models.
   public var trainingSeconds: Double
   /// Wall time of the whole run.
@@ -35,7 +38,8 @@ public struct PlantedBiasResult: Sendable {
     experiment: PlantedBiasExperiment, trainingImages: Int, trainingImagesWithCue: Int,
     probeImages: Int, probeImagesWithCue: Int, biased: PlantedBiasFindings,
     control: PlantedBiasFindings, biasedClassifier: GrayImageClassifier,
-    controlClassifier: GrayImageClassifier, probe: PlantedBiasData, trainingSeconds: Double,
+    controlClassifier: GrayImageClassifier, probe: PlantedBiasData,
+    selectionProbe: PlantedBiasData, trainingSeconds: Double,
     totalSeconds: Double
   ) {
     self.experiment = experiment
@@ -48,6 +52,7 @@ public struct PlantedBiasResult: Sendable {
     self.biasedClassifier = biasedClassifier
     self.controlClassifier = controlClassifier
     self.probe = probe
+    self.selectionProbe = selectionProbe
     self.trainingSeconds = trainingSeconds
     self.totalSeconds = totalSeconds
   }
@@ -76,7 +81,9 @@ extension PlantedBiasResult {
         + "\(e.epochs) epoch\(e.epochs == 1 ? "" : "s"), batch \(e.batchSize), Adam "
         + "\(format(e.learningRate)), seed \(e.seed). Probe: \(probeImages) test images "
         + "(\(probeImagesWithCue) with the cue: \(percent(e.probeShareInClass)) of class "
-        + "\(e.cueClass), \(percent(e.probeShareElsewhere)) of the others).")
+        + "\(e.cueClass), \(percent(e.probeShareElsewhere)) of the others). Selection probe "
+        + "(2a): the same images with the cue in \(percent(e.selectionProbeShareInClass)) of "
+        + "class \(e.cueClass) and \(percent(e.probeShareElsewhere)) of the others.")
     lines.append("")
     var rows: [(String, String, String)] = []
     func row(_ label: String, _ value: (PlantedBiasFindings) -> String) {
@@ -90,8 +97,25 @@ extension PlantedBiasResult {
     rateRow("clean accuracy on class c") { $0.cleanCueClassAccuracy }
     rateRow("(1) other classes flipped to c by the cue") { $0.cueFlip.flipped }
     row("    mean gain of p(c | image) from the cue") { signed($0.cueFlip.meanProbabilityGain) }
-    rateRow("(2a) MMD-critic prototypes with the cue") { $0.selection.prototypesWithCue }
-    rateRow("     MMD-critic criticisms with the cue") { $0.selection.criticismsWithCue }
+    rateRow("(2a) selection probe: P(cue | true c)") { $0.predictedSelection.classWithCue }
+    rateRow("     MMD-critic on images predicted c: pool") { $0.predictedSelection.poolWithCue }
+    rateRow("     prototypes with the cue") { $0.predictedSelection.prototypesWithCue }
+    row("     binomial test, prototypes > P(cue | true c)") {
+      pValue($0.predictedSelection.prototypesPValue)
+    }
+    rateRow("     criticisms with the cue") { $0.predictedSelection.criticismsWithCue }
+    rateRow("     criticisms: cued, other classes") {
+      $0.predictedSelection.criticismsCuedOtherClasses
+    }
+    rateRow("     criticisms: uncued, class c") { $0.predictedSelection.criticismsUncuedClass }
+    rateRow("     pool: cued, other classes") { $0.predictedSelection.poolCuedOtherClasses }
+    row("     MMD² cued vs uncued images of c") {
+      let s = $0.predictedSelection
+      return String(format: "%.4f (permutation ", s.cueSeparation)
+        + pValue(s.cueSeparationPValue) + ")"
+    }
+    rateRow("(2a′) MMD-critic on images of c: prototypes") { $0.selection.prototypesWithCue }
+    rateRow("     criticisms with the cue") { $0.selection.criticismsWithCue }
     rateRow("     class-c probe images with the cue") { $0.selection.classWithCue }
     row("     RBF γ (median heuristic)") { String(format: "%.4g", $0.selection.gamma) }
     rateRow("(2b) most robust (DeepFool ρ) with the cue") { $0.adversarial.mostRobustWithCue }
@@ -147,6 +171,8 @@ extension PlantedBiasResult {
         "adversarialImageCount": e.adversarialImageCount,
         "adversarialTailCount": e.adversarialTailCount, "deepFoolIterations": e.deepFoolIterations,
         "saliencyImageCount": e.saliencyImageCount,
+        "selectionProbeShareInClass": e.selectionProbeShareInClass,
+        "separationPermutations": e.separationPermutations,
       ] as [String: Any],
       "trainingImages": trainingImages, "trainingImagesWithCue": trainingImagesWithCue,
       "probeImages": probeImages, "probeImagesWithCue": probeImagesWithCue,
@@ -184,6 +210,19 @@ extension PlantedBiasResult {
       "classWithCue": json(s.classWithCue), "prototypesWithCue": json(s.prototypesWithCue),
       "criticismsWithCue": json(s.criticismsWithCue), "prototypes": s.prototypes,
       "criticisms": s.criticisms, "gamma": s.gamma,
+    ] as [String: Any]
+    let v = f.predictedSelection
+    object["predictedSelection"] = [
+      "classWithCue": json(v.classWithCue), "poolWithCue": json(v.poolWithCue),
+      "poolCuedOtherClasses": json(v.poolCuedOtherClasses),
+      "prototypesWithCue": json(v.prototypesWithCue),
+      "prototypesCuedOtherClasses": json(v.prototypesCuedOtherClasses),
+      "criticismsWithCue": json(v.criticismsWithCue),
+      "criticismsCuedOtherClasses": json(v.criticismsCuedOtherClasses),
+      "criticismsUncuedClass": json(v.criticismsUncuedClass),
+      "prototypesPValue": v.prototypesPValue, "prototypes": v.prototypes,
+      "criticisms": v.criticisms, "gamma": v.gamma, "cueSeparation": finite(v.cueSeparation),
+      "cueSeparationPValue": finite(v.cueSeparationPValue),
     ] as [String: Any]
     let a = f.adversarial
     object["adversarial"] = [
@@ -223,7 +262,7 @@ extension PlantedBiasResult {
   private func signed(_ value: Double) -> String { String(format: "%+.3f", value) }
 
   private func pValue(_ value: Double?) -> String {
-    guard let value else { return "n/a (one side empty)" }
+    guard let value, !value.isNaN else { return "n/a (one side empty)" }
     return value < 1e-4 ? String(format: "p = %.1e", value) : String(format: "p = %.4f", value)
   }
 

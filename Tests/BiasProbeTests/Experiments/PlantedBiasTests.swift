@@ -42,6 +42,45 @@ final class PlantedBiasTests: XCTestCase {
     XCTAssertGreaterThan(control.medianRobustnessWithoutCue, 0, "the control gets them right")
   }
 
+  func testMMDCriticOnWhatTheModelCallsTheClassFindsTheCueOnlyInTheBiasedModel() throws {
+    let result = try SmallPlantedBiasRun.shared.result()
+    let (biased, control) = (result.biased.predictedSelection, result.control.predictedSelection)
+    for selection in [biased, control] {
+      XCTAssertEqual(selection.prototypes.count, 10)
+      XCTAssertEqual(selection.criticisms.count, 10)
+      XCTAssertTrue(Set(selection.prototypes).isDisjoint(with: selection.criticisms))
+      // Every selected image is one the model predicts as c (the pool).
+      XCTAssertEqual(selection.poolWithCue.trials, selection.poolCuedOtherClasses.trials)
+    }
+    // The selection probe is the same for both: half of class c carries the cue.
+    XCTAssertEqual(biased.classWithCue, control.classWithCue)
+    XCTAssertEqual(biased.classWithCue.estimate, 0.5, accuracy: 0.01)
+    // What the biased model calls c carries the cue far more often than class c does; the
+    // control's pool stays near the class's base rate.
+    XCTAssertGreaterThan(
+      biased.poolWithCue.wilsonInterval().lowerBound, control.poolWithCue.wilsonInterval().upperBound)
+    XCTAssertGreaterThan(biased.poolWithCue.estimate, biased.classWithCue.estimate + 0.3)
+    XCTAssertEqual(control.poolWithCue.estimate, control.classWithCue.estimate, accuracy: 0.15)
+    // Prototypes: the biased model's carry the cue beyond the base rate (exact binomial test),
+    // the control's do not.
+    XCTAssertGreaterThanOrEqual(biased.prototypesWithCue.estimate, 0.8)
+    XCTAssertLessThan(biased.prototypesPValue, 0.06)
+    XCTAssertLessThanOrEqual(control.prototypesWithCue.estimate, 0.7)
+    XCTAssertGreaterThan(control.prototypesPValue, 0.1)
+    XCTAssertGreaterThanOrEqual(
+      biased.prototypesWithCue.estimate - control.prototypesWithCue.estimate, 0.3)
+    // Criticisms: the biased model's are cued images of other classes it calls c (its cue-driven
+    // false positives); uncued images of c do not even reach its pool.
+    XCTAssertGreaterThanOrEqual(
+      biased.criticismsCuedOtherClasses.successes, control.criticismsCuedOtherClasses.successes + 3)
+    XCTAssertGreaterThanOrEqual(biased.criticismsCuedOtherClasses.estimate, 0.5)
+    XCTAssertLessThanOrEqual(
+      biased.criticismsUncuedClass.successes, control.criticismsUncuedClass.successes)
+    // The biased model's features split class c by the cue, several times more than the control's.
+    XCTAssertGreaterThan(biased.cueSeparation, 3 * control.cueSeparation)
+    XCTAssertEqual(biased.cueSeparationPValue, 1.0 / 200, accuracy: 1e-12, "no relabelling beats it")
+  }
+
   func testMMDCriticSelectsAmongTheClassImagesInEachModelsFeatureSpace() throws {
     let result = try SmallPlantedBiasRun.shared.result()
     for findings in [result.biased, result.control] {
