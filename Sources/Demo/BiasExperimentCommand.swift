@@ -125,7 +125,8 @@ struct BiasExperiment: ParsableCommand {
         "prototypes-criticisms-\(findings.model)-saliency.png")
       try ContactSheet(columns: 10, tileSize: 84, showsOverlays: true).write(report, to: overlays)
       written += [sheet.path, overlays.path]
-      let predicted = folder.appendingPathComponent("predicted-prototypes-criticisms-\(findings.model).png")
+      let predicted = folder.appendingPathComponent(
+        "predicted-prototypes-criticisms-\(findings.model).png")
       try ContactSheet(columns: 10, tileSize: 84, showsOverlays: true).write(
         try result.predictedSelectionReport(of: findings, explainedBy: classifier), to: predicted)
       written.append(predicted.path)

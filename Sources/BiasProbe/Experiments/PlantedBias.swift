@@ -16,7 +16,8 @@ import Tensor
 ///
 /// 1. the cue alone pushes clean test images of other classes to the cued class (flip rate);
 /// 2. MMD-critic on the penultimate features of the images the model *predicts* as the cued
-///    class, in a second probe where half of that class carries the cue (`selectionProbeShareInClass`):
+///    class, in a second probe where half of that class carries the cue
+///    (`selectionProbeShareInClass`):
 ///    the prototypes carry the cue beyond that base rate and the criticisms are cued images of
 ///    other classes; the cued and uncued images of the class lie apart in feature space (MMD²);
 ///    and the images most robust to DeepFool carry the cue more often than the least robust
@@ -200,8 +201,8 @@ public struct PlantedBiasExperiment: Sendable, Hashable {
     return PlantedBiasFindings(
       model: name, cleanAccuracy: Proportion(successes: cleanCorrect, trials: test.count),
       cleanCueClassAccuracy: Proportion(successes: inClassCorrect, trials: inClass.count),
-      cueFlip: cueFlip, predictedSelection: predictedSelection, selection: selection, adversarial: adversarial, saliency: saliency,
-      statistics: statistics)
+      cueFlip: cueFlip, predictedSelection: predictedSelection, selection: selection,
+      adversarial: adversarial, saliency: saliency, statistics: statistics)
   }
 
   /// (1) Adds the cue to every clean test image of another class that the model does not

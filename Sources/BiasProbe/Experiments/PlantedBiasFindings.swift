@@ -26,8 +26,8 @@ public struct PlantedBiasFindings: Sendable {
   public init(
     model: String, cleanAccuracy: Proportion, cleanCueClassAccuracy: Proportion,
     cueFlip: CueFlipFindings, predictedSelection: PredictedClassSelectionFindings,
-    selection: SelectionFindings, adversarial: AdversarialRankingFindings, saliency: SaliencyFindings,
-    statistics: CueStatistics
+    selection: SelectionFindings, adversarial: AdversarialRankingFindings,
+    saliency: SaliencyFindings, statistics: CueStatistics
   ) {
     self.model = model
     self.cleanAccuracy = cleanAccuracy

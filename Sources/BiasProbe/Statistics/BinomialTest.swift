@@ -13,7 +13,7 @@ import Foundation
 /// BinomialTest(successes: 10, trials: 10, probability: 0.5).pValue(.greater)  // 0.0009765625
 /// ```
 ///
-/// - Complexity: O(trials) time, O(1) memory beyond the log-probabilities' array of O(trials).
+/// - Complexity: O(trials) time and memory.
 public struct BinomialTest: Sendable, Hashable {
   /// Which tail(s) the p-value covers.
   public enum Alternative: String, Sendable, Hashable, Codable, CaseIterable {

@@ -58,7 +58,8 @@ final class PlantedBiasTests: XCTestCase {
     // What the biased model calls c carries the cue far more often than class c does; the
     // control's pool stays near the class's base rate.
     XCTAssertGreaterThan(
-      biased.poolWithCue.wilsonInterval().lowerBound, control.poolWithCue.wilsonInterval().upperBound)
+      biased.poolWithCue.wilsonInterval().lowerBound,
+      control.poolWithCue.wilsonInterval().upperBound)
     XCTAssertGreaterThan(biased.poolWithCue.estimate, biased.classWithCue.estimate + 0.3)
     XCTAssertEqual(control.poolWithCue.estimate, control.classWithCue.estimate, accuracy: 0.15)
     // Prototypes: the biased model's carry the cue beyond the base rate (exact binomial test),
@@ -78,7 +79,8 @@ final class PlantedBiasTests: XCTestCase {
       biased.criticismsUncuedClass.successes, control.criticismsUncuedClass.successes)
     // The biased model's features split class c by the cue, several times more than the control's.
     XCTAssertGreaterThan(biased.cueSeparation, 3 * control.cueSeparation)
-    XCTAssertEqual(biased.cueSeparationPValue, 1.0 / 200, accuracy: 1e-12, "no relabelling beats it")
+    XCTAssertEqual(
+      biased.cueSeparationPValue, 1.0 / 200, accuracy: 1e-12, "no relabelling beats it")
   }
 
   func testMMDCriticSelectsAmongTheClassImagesInEachModelsFeatureSpace() throws {
