@@ -6,9 +6,17 @@ enum Convolution2DAlgorithm {
   case patchMatrix
   /// The direct C kernel for one input channel per group (depthwise, or a one-channel input).
   case depthwise
+  /// Winograd F(2×2, 3×3) for dense stride-1 3×3 convolutions (see `Winograd`).
+  case winograd
 
   init(_ geometry: Convolution2DGeometry) {
-    self = geometry.isDepthwise ? .depthwise : .patchMatrix
+    if geometry.isDepthwise {
+      self = .depthwise
+    } else if Winograd.applies(to: geometry) {
+      self = .winograd
+    } else {
+      self = .patchMatrix
+    }
   }
 }
 
@@ -63,6 +71,8 @@ extension Tensor {
               forwardDepthwise(geometry, x, w, b, y)
             case .patchMatrix:
               forwardPatchMatrix(geometry, x, w, b, y)
+            case .winograd:
+              Winograd.forward(geometry, x, w, b, y)
             }
           }
         }
@@ -77,7 +87,8 @@ extension Tensor {
     let units = g.batch * g.groups
     let workers = ConvolutionWorkers.available
     let tiling = ConvolutionTiling(
-      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
+      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers,
+      wholePlanes: g.kernelHeight * g.kernelWidth == 1)
     if tiling.splitsRows {
       forwardSplittingRows(g, x, w, b, y, workers: workers)
       return

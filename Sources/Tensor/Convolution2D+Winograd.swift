@@ -1,0 +1,172 @@
+import CKernels
+import Foundation
+
+/// The Winograd convolution F(2×2, 3×3) for dense stride-1 3×3 convolutions (internal).
+///
+/// Each 2×2 block of outputs is computed from the 4×4 input tile under it: with the weight
+/// transform `U = G g Gᵀ` and input transform `V = Bᵀ d B` (both 4×4 per channel pair / tile),
+/// `Y = Aᵀ [Σ_c U[o, c] ⊙ V[c, t]] A`. The sum over channels is, for each of the 16 elements
+/// `ξ` of the 4×4 tile, a matrix product `M_ξ[O, T] = U_ξ[O, C] · V_ξ[C, T]`, run by BLAS: 16
+/// products over `T = ⌈Ho/2⌉·⌈Wo/2⌉` tiles instead of one over `Ho·Wo` positions with a 9× longer
+/// `K`, which is 36 / 16 = 2.25× fewer multiplications (less where an odd output size pads the
+/// last tile). The transforms (`ck_winograd_f2x2_3x3_*`, CKernels) only add and halve.
+///
+/// Tiles of all images are numbered in one sequence and cut into blocks whose transformed input
+/// and products (`16 · (C + O) · block` floats) stay near the core's L2 cache; each block is
+/// transformed, multiplied and transformed back before the next. With several threads, workers
+/// take whole blocks when there are enough, otherwise they share each phase of every block
+/// (input channels, the 16 products, output channels).
+///
+/// Error bound: the transforms only add, subtract and halve (Bᵀ, Aᵀ have entries 0, ±1; G has
+/// 0, ±½, 1), so an output is a sum of the same `9·C` products as the direct convolution,
+/// regrouped: each input value enters `V` through at most 4 roundings (relative 2⁻²⁴ each), each
+/// weight enters `U` through at most 4, and each output leaves through 4 more additions over 9
+/// partial sums. With `s = Σ |w|·|x|` over the output's window the error is within about
+/// `(8 + ⌈log₂ C⌉ + 4) · 2⁻²⁴ · 4 · s` — a small multiple of the direct GEMM's `⌈log₂ 9C⌉ · 2⁻²⁴ · s`;
+/// the factor 4 allows for the tile sums (each `V` element adds up to 4 inputs, each `U` element
+/// up to 9 weights with ½ scales). `Convolution2DWinogradTests` checks agreement with the direct
+/// convolution within `1e-5 · s` on every output.
+enum Winograd {
+  /// Bytes of transformed input and products per block (about the L2 cache of one core).
+  static let targetBytes = 768 * 1024
+  /// The fewest tiles in a block (narrower GEMMs lose more to BLAS packing than the cache gains).
+  static let minimumBlock = 64
+
+  /// Whether F(2×2, 3×3) applies to `g` and is expected to be faster than im2col + GEMM: one
+  /// group, a 3×3 kernel, stride 1, dilation 1, at least 16 input and output channels, and
+  /// enough tiles (`minimumTiles` over the batch) to keep the 16 GEMMs efficient.
+  static func applies(to g: Convolution2DGeometry) -> Bool {
+    isEligible(g) && g.inputChannels >= 16 && g.outputChannels >= 16
+      && tileCount(g) >= minimumTiles
+  }
+
+  /// The fewest tiles (over the batch) for which F(2×2, 3×3) is chosen.
+  static let minimumTiles: Int = {
+    // TEMPORARY tuning switch.
+    if let text = ProcessInfo.processInfo.environment["WINOGRAD_MINIMUM_TILES"], let value = Int(text) {
+      return value
+    }
+    return 64
+  }()
+
+  /// Whether `g` has the shape F(2×2, 3×3) can compute (regardless of speed).
+  static func isEligible(_ g: Convolution2DGeometry) -> Bool {
+    g.groups == 1 && g.kernelHeight == 3 && g.kernelWidth == 3 && g.window.strideHeight == 1
+      && g.window.strideWidth == 1 && g.window.raw.dilationHeight == 1
+      && g.window.raw.dilationWidth == 1
+  }
+
+  /// Tiles over the whole batch.
+  static func tileCount(_ g: Convolution2DGeometry) -> Int {
+    g.batch * ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2)
+  }
+
+  /// The forward convolution `y = conv(x, w) + b` of geometry `g` (see `isEligible`).
+  static func forward(
+    _ g: Convolution2DGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>
+  ) {
+    precondition(isEligible(g), "Winograd F(2×2, 3×3) needs a dense stride-1 3×3 convolution.")
+    let (channels, outputs) = (g.inputChannels, g.outputChannels)
+    let tiles = tileCount(g)
+    let workers = ConvolutionWorkers.available
+    let perBlock = max(minimumBlock, targetBytes / (16 * (channels + outputs) * 4))
+    let blockCount = max(1, (tiles + perBlock - 1) / perBlock)
+    let blockSize = (tiles + blockCount - 1) / blockCount
+    let blockCountUsed = (tiles + blockSize - 1) / blockSize
+    let scratchCount = 16 * (channels + outputs) * blockSize
+    ConvolutionWorkers.withScratch(16 * outputs * channels) { u in
+      transformWeights(w, outputs: outputs, channels: channels, into: u, workers: workers)
+      let u = UnsafePointer(u)
+      if workers == 1 || blockCountUsed >= 2 * workers {
+        // Each worker runs whole blocks with its own scratch.
+        ConvolutionWorkers.run(
+          workers: workers, items: blockCountUsed, scratchCount: scratchCount
+        ) { _, blocks, scratch in
+          for block in blocks {
+            let first = block * blockSize
+            let count = min(blockSize, tiles - first)
+            let v = scratch
+            let m = scratch + 16 * channels * count
+            withUnsafePointer(to: g.window.raw) { window in
+              ck_winograd_f2x2_3x3_input(
+                x, g.inputChannels * g.inputPlane, channels, window, first, count, v,
+                channels * count)
+              for xi in 0..<16 {
+                multiply(xi, u, v, m, outputs: outputs, channels: channels, count: count)
+              }
+              ck_winograd_f2x2_3x3_output(
+                m, outputs * count, outputs, window, first, count, b, y,
+                outputs * g.outputPlane)
+            }
+          }
+        }
+        return
+      }
+      // Few blocks: the workers share each phase of every block.
+      ConvolutionWorkers.withScratch(scratchCount) { scratch in
+        let v = UncheckedSendable(scratch)
+        for block in 0..<blockCountUsed {
+          let first = block * blockSize
+          let count = min(blockSize, tiles - first)
+          let m = UncheckedSendable(scratch + 16 * channels * count)
+          ConvolutionWorkers.run(workers: workers, items: channels, scratchCount: 0) {
+            _, range, _ in
+            withUnsafePointer(to: g.window.raw) { window in
+              ck_winograd_f2x2_3x3_input(
+                x + range.lowerBound * g.inputPlane, g.inputChannels * g.inputPlane,
+                range.count, window, first, count, v.value + range.lowerBound * count,
+                channels * count)
+            }
+          }
+          ConvolutionWorkers.run(workers: workers, items: 16, scratchCount: 0) { _, range, _ in
+            for xi in range {
+              multiply(
+                xi, u, v.value, m.value, outputs: outputs, channels: channels, count: count)
+            }
+          }
+          ConvolutionWorkers.run(workers: workers, items: outputs, scratchCount: 0) {
+            _, range, _ in
+            withUnsafePointer(to: g.window.raw) { window in
+              ck_winograd_f2x2_3x3_output(
+                m.value + range.lowerBound * count, outputs * count, range.count, window,
+                first, count, b.map { $0 + range.lowerBound },
+                y + range.lowerBound * g.outputPlane, outputs * g.outputPlane)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// `M_ξ[O, count] = U_ξ[O, C] · V_ξ[C, count]`.
+  private static func multiply(
+    _ xi: Int, _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+    _ m: UnsafeMutablePointer<Float>, outputs: Int, channels: Int, count: Int
+  ) {
+    Im2Col.multiply(
+      m: outputs, n: count, k: channels, a: u + xi * outputs * channels, lda: channels,
+      b: v + xi * channels * count, ldb: count, beta: 0, c: m + xi * outputs * count,
+      ldc: count)
+  }
+
+  /// `U = G g Gᵀ` for every kernel, split over the output channels.
+  private static func transformWeights(
+    _ w: UnsafePointer<Float>, outputs: Int, channels: Int, into u: UnsafeMutablePointer<Float>,
+    workers: Int
+  ) {
+    // Each worker transforms a range of output channels into a private [16, rows, C] block,
+    // then copies it into its rows of the 16 slabs.
+    let slab = outputs * channels
+    ConvolutionWorkers.run(
+      workers: workers, items: outputs, scratchCount: 16 * channels * outputs
+    ) { _, rows, scratch in
+      ck_winograd_f2x2_3x3_weights(w + rows.lowerBound * channels * 9, rows.count, channels, scratch)
+      let part = rows.count * channels
+      for xi in 0..<16 {
+        (u + xi * slab + rows.lowerBound * channels).update(
+          from: scratch + xi * part, count: part)
+      }
+    }
+  }
+}
