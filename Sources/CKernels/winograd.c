@@ -25,12 +25,13 @@ CK_INLINE void tile_grid(const CKWindow *g, long *rows, long *columns) {
 
 CK_MULTIVERSION
 void ck_winograd_f2x2_3x3_weights(const float *weights, long outputs, long channels,
-                                  float *transformed) {
-  const long slab = outputs * channels;
+                                  float *transformed, long slab) {
   for (long o = 0; o < outputs; o++) {
+    const float *kernels = weights + o * channels * 9;
+    float *u = transformed + o * channels;
+    // One kernel per channel; each of the 16 results goes to its own contiguous row.
     for (long c = 0; c < channels; c++) {
-      const float *g = weights + (o * channels + c) * 9;
-      // G g: 4 rows × 3 columns.
+      const float *g = kernels + c * 9;
       float t[4][3];
       for (int j = 0; j < 3; j++) {
         const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
@@ -39,13 +40,12 @@ void ck_winograd_f2x2_3x3_weights(const float *weights, long outputs, long chann
         t[2][j] = 0.5f * (g0 - g1 + g2);
         t[3][j] = g2;
       }
-      float *u = transformed + o * channels + c;
       for (int r = 0; r < 4; r++) {
         const float g0 = t[r][0], g1 = t[r][1], g2 = t[r][2];
-        u[(4 * r + 0) * slab] = g0;
-        u[(4 * r + 1) * slab] = 0.5f * (g0 + g1 + g2);
-        u[(4 * r + 2) * slab] = 0.5f * (g0 - g1 + g2);
-        u[(4 * r + 3) * slab] = g2;
+        u[(4 * r + 0) * slab + c] = g0;
+        u[(4 * r + 1) * slab + c] = 0.5f * (g0 + g1 + g2);
+        u[(4 * r + 2) * slab + c] = 0.5f * (g0 - g1 + g2);
+        u[(4 * r + 3) * slab + c] = g2;
       }
     }
   }

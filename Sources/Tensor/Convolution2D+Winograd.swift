@@ -1,5 +1,4 @@
 import CKernels
-import Foundation
 
 /// The Winograd convolution F(2×2, 3×3) for dense stride-1 3×3 convolutions (internal).
 ///
@@ -34,20 +33,25 @@ enum Winograd {
 
   /// Whether F(2×2, 3×3) applies to `g` and is expected to be faster than im2col + GEMM: one
   /// group, a 3×3 kernel, stride 1, dilation 1, at least 16 input and output channels, and
-  /// enough tiles (`minimumTiles` over the batch) to keep the 16 GEMMs efficient.
+  /// enough tiles over the batch: at least `minimumTiles` when every tile is whole (even output
+  /// sizes), or `minimumClippedTiles` when the last row and column of tiles are half outside.
+  ///
+  /// Measured on ResNet-50's layers, one thread (`demo bench-layers`, CPU ms, Winograd vs
+  /// im2col + GEMM): batch 1, 56×56 1.6 vs 3.1, 28×28 1.5 vs 2.6, 14×14 (49 tiles) 1.8–2.0 vs
+  /// 2.9, 7×7 (16 tiles, a quarter of them clipped) 5.5 vs 3.5; 7×7 at batch 2 and 4 (32, 64
+  /// tiles) 7.0 vs 6.8 and 13.9 vs 13.2; at batch 32 (512 tiles) 68 vs 116. The weight transform
+  /// and BLAS's packing of the 16 weight matrices are paid once per call, which few tiles
+  /// cannot amortise.
   static func applies(to g: Convolution2DGeometry) -> Bool {
-    isEligible(g) && g.inputChannels >= 16 && g.outputChannels >= 16
-      && tileCount(g) >= minimumTiles
+    guard isEligible(g), g.inputChannels >= 16, g.outputChannels >= 16 else { return false }
+    let whole = g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0
+    return tileCount(g) >= (whole ? minimumTiles : minimumClippedTiles)
   }
 
-  /// The fewest tiles (over the batch) for which F(2×2, 3×3) is chosen.
-  static let minimumTiles: Int = {
-    // TEMPORARY tuning switch.
-    if let text = ProcessInfo.processInfo.environment["WINOGRAD_MINIMUM_TILES"], let value = Int(text) {
-      return value
-    }
-    return 64
-  }()
+  /// The fewest tiles (over the batch) for which F(2×2, 3×3) is chosen on even output sizes.
+  static let minimumTiles = 48
+  /// The fewest tiles for which it is chosen when the output has an odd height or width.
+  static let minimumClippedTiles = 256
 
   /// Whether `g` has the shape F(2×2, 3×3) can compute (regardless of speed).
   static func isEligible(_ g: Convolution2DGeometry) -> Bool {
@@ -59,6 +63,16 @@ enum Winograd {
   /// Tiles over the whole batch.
   static func tileCount(_ g: Convolution2DGeometry) -> Int {
     g.batch * ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2)
+  }
+
+  /// The distance in floats between the 16 matrices of a transformed block of `size` floats:
+  /// `size` rounded up to 64 bytes, plus 64 bytes when that is a multiple of 1 KiB. The
+  /// transforms read or write all 16 matrices at once; 16 streams a multiple of 4 KiB apart
+  /// would share one set of the 8-way L1 cache and evict each other (measured: the weight
+  /// transform of a 64-channel layer took 3× longer unpadded).
+  static func slab(_ size: Int) -> Int {
+    let rounded = (size + 15) / 16 * 16
+    return rounded % 256 == 0 ? rounded + 16 : rounded
   }
 
   /// The forward convolution `y = conv(x, w) + b` of geometry `g` (see `isEligible`).
@@ -74,30 +88,44 @@ enum Winograd {
     let blockCount = max(1, (tiles + perBlock - 1) / perBlock)
     let blockSize = (tiles + blockCount - 1) / blockCount
     let blockCountUsed = (tiles + blockSize - 1) / blockSize
-    let scratchCount = 16 * (channels + outputs) * blockSize
-    ConvolutionWorkers.withScratch(16 * outputs * channels) { u in
-      transformWeights(w, outputs: outputs, channels: channels, into: u, workers: workers)
+    let uSlab = slab(outputs * channels)
+    // A block's transformed input V (16 slabs of `channels × count`) and products M (16 slabs of
+    // `outputs × count`); the last block may be shorter, and keeps the same slab strides.
+    let (vSlab, mSlab) = (slab(channels * blockSize), slab(outputs * blockSize))
+    let scratchCount = 16 * (vSlab + mSlab)
+    ConvolutionWorkers.withScratch(16 * uSlab) { u in
+      ConvolutionWorkers.run(workers: workers, items: outputs, scratchCount: 0) { _, rows, _ in
+        ck_winograd_f2x2_3x3_weights(
+          w + rows.lowerBound * channels * 9, rows.count, channels,
+          u + rows.lowerBound * channels, uSlab)
+      }
       let u = UnsafePointer(u)
+      /// `M_ξ[O, count] = U_ξ[O, C] · V_ξ[C, count]` for `ξ` in `range`.
+      func multiply(
+        _ range: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+        count: Int
+      ) {
+        for xi in range {
+          Im2Col.multiply(
+            m: outputs, n: count, k: channels, a: u + xi * uSlab, lda: channels,
+            b: v + xi * vSlab, ldb: count, beta: 0, c: m + xi * mSlab, ldc: count)
+        }
+      }
       if workers == 1 || blockCountUsed >= 2 * workers {
         // Each worker runs whole blocks with its own scratch.
         ConvolutionWorkers.run(
           workers: workers, items: blockCountUsed, scratchCount: scratchCount
         ) { _, blocks, scratch in
+          let (v, m) = (scratch, scratch + 16 * vSlab)
           for block in blocks {
             let first = block * blockSize
             let count = min(blockSize, tiles - first)
-            let v = scratch
-            let m = scratch + 16 * channels * count
             withUnsafePointer(to: g.window.raw) { window in
               ck_winograd_f2x2_3x3_input(
-                x, g.inputChannels * g.inputPlane, channels, window, first, count, v,
-                channels * count)
-              for xi in 0..<16 {
-                multiply(xi, u, v, m, outputs: outputs, channels: channels, count: count)
-              }
+                x, g.inputChannels * g.inputPlane, channels, window, first, count, v, vSlab)
+              multiply(0..<16, v, m, count: count)
               ck_winograd_f2x2_3x3_output(
-                m, outputs * count, outputs, window, first, count, b, y,
-                outputs * g.outputPlane)
+                m, mSlab, outputs, window, first, count, b, y, outputs * g.outputPlane)
             }
           }
         }
@@ -105,67 +133,31 @@ enum Winograd {
       }
       // Few blocks: the workers share each phase of every block.
       ConvolutionWorkers.withScratch(scratchCount) { scratch in
-        let v = UncheckedSendable(scratch)
+        let (v, m) = (scratch, scratch + 16 * vSlab)
         for block in 0..<blockCountUsed {
           let first = block * blockSize
           let count = min(blockSize, tiles - first)
-          let m = UncheckedSendable(scratch + 16 * channels * count)
           ConvolutionWorkers.run(workers: workers, items: channels, scratchCount: 0) {
             _, range, _ in
             withUnsafePointer(to: g.window.raw) { window in
               ck_winograd_f2x2_3x3_input(
                 x + range.lowerBound * g.inputPlane, g.inputChannels * g.inputPlane,
-                range.count, window, first, count, v.value + range.lowerBound * count,
-                channels * count)
+                range.count, window, first, count, v + range.lowerBound * count, vSlab)
             }
           }
           ConvolutionWorkers.run(workers: workers, items: 16, scratchCount: 0) { _, range, _ in
-            for xi in range {
-              multiply(
-                xi, u, v.value, m.value, outputs: outputs, channels: channels, count: count)
-            }
+            multiply(range, v, m, count: count)
           }
           ConvolutionWorkers.run(workers: workers, items: outputs, scratchCount: 0) {
             _, range, _ in
             withUnsafePointer(to: g.window.raw) { window in
               ck_winograd_f2x2_3x3_output(
-                m.value + range.lowerBound * count, outputs * count, range.count, window,
-                first, count, b.map { $0 + range.lowerBound },
-                y + range.lowerBound * g.outputPlane, outputs * g.outputPlane)
+                m + range.lowerBound * count, mSlab, range.count, window, first, count,
+                b.map { $0 + range.lowerBound }, y + range.lowerBound * g.outputPlane,
+                outputs * g.outputPlane)
             }
           }
         }
-      }
-    }
-  }
-
-  /// `M_ξ[O, count] = U_ξ[O, C] · V_ξ[C, count]`.
-  private static func multiply(
-    _ xi: Int, _ u: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>,
-    _ m: UnsafeMutablePointer<Float>, outputs: Int, channels: Int, count: Int
-  ) {
-    Im2Col.multiply(
-      m: outputs, n: count, k: channels, a: u + xi * outputs * channels, lda: channels,
-      b: v + xi * channels * count, ldb: count, beta: 0, c: m + xi * outputs * count,
-      ldc: count)
-  }
-
-  /// `U = G g Gᵀ` for every kernel, split over the output channels.
-  private static func transformWeights(
-    _ w: UnsafePointer<Float>, outputs: Int, channels: Int, into u: UnsafeMutablePointer<Float>,
-    workers: Int
-  ) {
-    // Each worker transforms a range of output channels into a private [16, rows, C] block,
-    // then copies it into its rows of the 16 slabs.
-    let slab = outputs * channels
-    ConvolutionWorkers.run(
-      workers: workers, items: outputs, scratchCount: 16 * channels * outputs
-    ) { _, rows, scratch in
-      ck_winograd_f2x2_3x3_weights(w + rows.lowerBound * channels * 9, rows.count, channels, scratch)
-      let part = rows.count * channels
-      for xi in 0..<16 {
-        (u + xi * slab + rows.lowerBound * channels).update(
-          from: scratch + xi * part, count: part)
       }
     }
   }

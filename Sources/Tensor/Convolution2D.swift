@@ -89,7 +89,10 @@ extension Tensor {
     let tiling = ConvolutionTiling(
       patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers,
       wholePlanes: g.kernelHeight * g.kernelWidth == 1)
-    if tiling.splitsRows {
+    // With fewer units than workers, splitting the output plane makes every worker pack the
+    // whole weight matrix (`og × k`) in its GEMM, and splitting the output channels makes every
+    // worker pack the whole patch matrix (`k × plane`): split whichever is larger.
+    if tiling.splitsRows || (units < workers && g.outputsPerGroup >= g.outputPlane) {
       forwardSplittingRows(g, x, w, b, y, workers: workers)
       return
     }

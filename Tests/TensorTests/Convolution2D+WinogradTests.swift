@@ -101,13 +101,26 @@ final class Convolution2DWinogradTests: XCTestCase {
     }
     XCTAssertEqual(algorithm([1, 64, 56, 56], [64, 64, 3, 3]), .winograd)
     XCTAssertEqual(algorithm([1, 128, 28, 28], [128, 128, 3, 3]), .winograd)
+    XCTAssertEqual(algorithm([1, 256, 14, 14], [256, 256, 3, 3]), .winograd)
     XCTAssertEqual(algorithm([32, 512, 7, 7], [512, 512, 3, 3]), .winograd)
-    // Too few tiles, too few channels, a stride: im2col + GEMM.
+    // Too few tiles (a quarter of them clipped on 7×7), too few channels, a stride: im2col +
+    // GEMM.
     XCTAssertEqual(algorithm([1, 512, 7, 7], [512, 512, 3, 3]), .patchMatrix)
+    XCTAssertEqual(algorithm([4, 512, 7, 7], [512, 512, 3, 3]), .patchMatrix)
     XCTAssertEqual(algorithm([1, 3, 56, 56], [64, 3, 3, 3]), .patchMatrix)
     let strided = Convolution2DGeometry(
       inputShape: [1, 64, 56, 56], weightShape: [64, 64, 3, 3],
       configuration: Convolution2DConfiguration(stride: 2, padding: .symmetric(1)))
     XCTAssertFalse(Winograd.isEligible(strided))
+  }
+
+  func testSlabStridesAreWholeCacheLinesButNeverMultiplesOfOneKibibyte() {
+    for size in [1, 100, 255, 256, 4096, 6144, 16384, 64 * 96, 128 * 196] {
+      let slab = Winograd.slab(size)
+      XCTAssertGreaterThanOrEqual(slab, size)
+      XCTAssertEqual(slab % 16, 0, "\(size)")
+      XCTAssertNotEqual(slab % 256, 0, "\(size)")
+      XCTAssertLessThanOrEqual(slab, size + 31)
+    }
   }
 }

@@ -45,10 +45,10 @@ void ck_col2im_add(const float *columns, long channels, const CKWindow *window, 
 
 // MARK: - Winograd F(2×2, 3×3)
 
-/// Transforms `[outputs, channels, 3, 3]` kernels into `transformed` `[16, outputs, channels]`
-/// (`G g Gᵀ`, one `outputs × channels` matrix per element of the 4×4 tile).
+/// Transforms `[outputs, channels, 3, 3]` kernels into `transformed[ξ·slab + o·channels + c]`
+/// (`G g Gᵀ`: one `outputs × channels` matrix per element `ξ` of the 4×4 tile).
 void ck_winograd_f2x2_3x3_weights(const float *weights, long outputs, long channels,
-                                  float *transformed);
+                                  float *transformed, long slab);
 
 /// Transforms the 4×4 input tiles `[first, first + count)` of a batch (tile `t` is image
 /// `t / T`, tile row and column `(t mod T) / ⌈Wo/2⌉`, `t mod ⌈Wo/2⌉`, `T = ⌈Ho/2⌉·⌈Wo/2⌉`;
