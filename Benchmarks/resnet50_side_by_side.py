@@ -5,6 +5,8 @@ weights, for each batch size and thread count asked.
     .venv-tools/bin/python Benchmarks/resnet50_side_by_side.py --demo .build/release/demo \
         [--rounds 5] [--runs 11] [--threads 1,2] [--batches 1,32] [--architecture resnet50]
 
+`--demo old/demo,new/demo` times several builds in the same rounds.
+
 On a shared machine a figure taken minutes apart from another is not comparable, so the two
 programs alternate: each round times onnxruntime in this process (the median of `--runs` runs
 after 2 warm-ups, intra-op threads as asked, inter-op 1, graph optimisations on) and then runs
@@ -87,7 +89,9 @@ def swift_median(demo, architecture, weights, threads, batch, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--demo", default=str(ROOT / ".build/release/demo"))
+    parser.add_argument("--demo", default=str(ROOT / ".build/release/demo"),
+                        help="the demo binary, or several separated by commas (each round runs "
+                        "them all after onnxruntime, to compare builds)")
     parser.add_argument("--architecture", default="resnet50")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=11)
@@ -96,6 +100,10 @@ def main():
     parser.add_argument("--seed", type=int, default=500)
     arguments = parser.parse_args()
     threads = [int(t) for t in arguments.threads.split(",")]
+    demos = arguments.demo.split(",")
+
+    def label(demo):
+        return Path(demo).name if len(demos) > 1 else "Swift"
     batches = [int(b) for b in arguments.batches.split(",")]
 
     import onnxruntime
@@ -117,30 +125,35 @@ def main():
                 session, _ = golden.run_onnxruntime(
                     onnx_model, {"input": image}, threads=t, optimize=True)
                 load_before = os.getloadavg()[0]
-                swift, onnx, core = [], [], "?"
+                swift = {demo: [] for demo in demos}
+                onnx, core = [], "?"
                 for round_index in range(arguments.rounds):
                     onnx.append(onnxruntime_median(session, image, runs))
-                    value, core = swift_median(
-                        arguments.demo, arguments.architecture, weights_file, t, batch, runs)
-                    swift.append(value)
-                    print(f"batch {batch}, {t} thread(s), round {round_index + 1}: onnxruntime "
-                          f"{onnx[-1][0]:.2f} / {onnx[-1][1]:.2f} ms, Swift {swift[-1][0]:.2f} / "
-                          f"{swift[-1][1]:.2f} ms (wall ratio {swift[-1][0] / onnx[-1][0]:.2f}), "
-                          f"load {os.getloadavg()[0]:.2f}", flush=True)
+                    line = (f"batch {batch}, {t} thread(s), round {round_index + 1}: onnxruntime "
+                            f"{onnx[-1][0]:.2f} / {onnx[-1][1]:.2f} ms")
+                    for demo in demos:
+                        value, core = swift_median(
+                            demo, arguments.architecture, weights_file, t, batch, runs)
+                        swift[demo].append(value)
+                        line += (f", {label(demo)} {value[0]:.2f} / {value[1]:.2f} ms "
+                                 f"(wall ratio {value[0] / onnx[-1][0]:.2f})")
+                    print(line + f", load {os.getloadavg()[0]:.2f}", flush=True)
                 load_after = os.getloadavg()[0]
-                ratios = sorted(s[0] / o[0] for s, o in zip(swift, onnx))
-                summary.append((batch, t, statistics.median(s[0] for s in swift),
-                                statistics.median(o[0] for o in onnx),
-                                statistics.median(s[1] for s in swift),
-                                statistics.median(o[1] for o in onnx),
-                                ratios[0], ratios[-1], load_before, load_after, runs))
+                for demo in demos:
+                    ratios = sorted(s[0] / o[0] for s, o in zip(swift[demo], onnx))
+                    summary.append((label(demo), batch, t,
+                                    statistics.median(s[0] for s in swift[demo]),
+                                    statistics.median(o[0] for o in onnx),
+                                    statistics.median(s[1] for s in swift[demo]),
+                                    statistics.median(o[1] for o in onnx),
+                                    ratios[0], ratios[-1], load_before, load_after, runs))
                 del session
     print(f"{arguments.architecture} 224×224, medians over {arguments.rounds} rounds of the "
           f"per-round medians, ms; onnxruntime {onnxruntime.__version__}, OpenBLAS core {core}")
-    print("batch  threads  runs  Swift wall  ort wall  ratio  (round ratios)  "
+    print("demo          batch  threads  runs  Swift wall  ort wall  ratio  (round ratios)  "
           "Swift CPU  ort CPU  CPU ratio  load before/after")
-    for batch, t, s, o, s_cpu, o_cpu, low, high, before, after, runs in summary:
-        print(f"{batch:5d}  {t:7d}  {runs:4d}  {s:10.2f}  {o:8.2f}  {s / o:5.2f}  "
+    for name, batch, t, s, o, s_cpu, o_cpu, low, high, before, after, runs in summary:
+        print(f"{name:12.12s}  {batch:5d}  {t:7d}  {runs:4d}  {s:10.2f}  {o:8.2f}  {s / o:5.2f}  "
               f"({low:.2f} … {high:.2f})  {s_cpu:9.2f}  {o_cpu:7.2f}  {s_cpu / o_cpu:9.2f}  "
               f"{before:.2f} / {after:.2f}")
 

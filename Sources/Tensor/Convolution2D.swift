@@ -36,9 +36,10 @@ extension Tensor {
   /// - Precondition: the shapes agree with each other and with `configuration.groups`.
   /// - Complexity: O(N · O · Ho · Wo · C/groups · KH · KW) multiply–adds. Groups with several
   ///   input channels run as im2col + GEMM on cache-sized tiles of output positions (1×1
-  ///   stride-1 unpadded convolutions multiply the input planes directly); one input channel per
-  ///   group (depthwise) runs a direct vectorised kernel. Work is spread over
-  ///   `ComputeThreads.count` threads.
+  ///   convolutions as one GEMM per plane, on the input planes themselves at stride 1); dense
+  ///   stride-1 3×3 convolutions with enough output tiles as Winograd F(2×2, 3×3) (2.25× fewer
+  ///   multiplications, see `Winograd`); one input channel per group (depthwise) runs a direct
+  ///   vectorised kernel. Work is spread over `ComputeThreads.count` threads.
   public static func convolution2D(
     _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
     configuration: Convolution2DConfiguration = Convolution2DConfiguration()
