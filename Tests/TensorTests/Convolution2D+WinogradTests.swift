@@ -123,4 +123,35 @@ final class Convolution2DWinogradTests: XCTestCase {
       XCTAssertLessThanOrEqual(slab, size + 31)
     }
   }
+
+  func testGradientsOfShapesThatRunWinogradForwardAreTheDenseConvolutionsGradients() {
+    // 14×14 with 16 channels: 49 whole tiles, so the forward pass runs Winograd; the input and
+    // weight gradients must still be the dense convolution's (not the depthwise kernels').
+    let setup = ReferenceConvolution.Setup(padding: (1, 1, 1, 1))
+    let (inputShape, weightShape) = ([1, 16, 14, 14], [16, 16, 3, 3])
+    let configuration = setup.configuration
+    XCTAssertEqual(
+      Convolution2DAlgorithm(
+        Convolution2DGeometry(
+          inputShape: inputShape, weightShape: weightShape, configuration: configuration)),
+      .winograd)
+    var rng = SeededGenerator(seed: 40)
+    let x = Tensor.normal(inputShape, using: &rng)
+    let w = Tensor.normal(weightShape, using: &rng)
+    let dy = Tensor.normal([1, 16, 14, 14], using: &rng)
+    for threads in [1, 2] {
+      withComputeThreads(threads) {
+        let dx = Tensor.convolution2DInputGradient(
+          dy, weight: w, inputShape: inputShape, configuration: configuration)
+        let dw = Tensor.convolution2DWeightGradient(
+          dy, input: x, weightShape: weightShape, configuration: configuration)
+        assertAllClose(
+          dx, ReferenceConvolution.inputGradient(dy, w, inputShape: inputShape, setup),
+          absoluteTolerance: 1e-3, relativeTolerance: 1e-4)
+        assertAllClose(
+          dw, ReferenceConvolution.weightGradient(dy, x, weightShape: weightShape, setup),
+          absoluteTolerance: 1e-3, relativeTolerance: 1e-4)
+      }
+    }
+  }
 }
