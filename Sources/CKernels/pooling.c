@@ -43,9 +43,45 @@ CK_INLINE long window_argmax(const float *input, const CKWindow *g, long oh, lon
   return best;
 }
 
+/// `a` unless `b` is greater or NaN (PyTorch's rule when `b` comes later in window order).
+CK_INLINE float later_max(float a, float b) { return (b > a || b != b) ? b : a; }
+
+/// The forward max pooling of an undilated window: per output row, the maximum over the window's
+/// rows of every input column (a vectorised pass), then over each window's columns. The value is
+/// the window maximum, NaN when the window holds one, as in `window_argmax`.
+CK_INLINE void max_pool_forward_rows(const float *input, const CKWindow *g, float *columns,
+                                     float *output) {
+  for (long oh = 0; oh < g->outputHeight; oh++) {
+    float *out = output + oh * g->outputWidth;
+    long h0, h1, tap;
+    window_range(oh, g->strideHeight, g->padTop, g->kernelHeight, 1, g->height, &h0, &h1, &tap);
+    if (h0 >= h1) {
+      for (long ow = 0; ow < g->outputWidth; ow++) out[ow] = -__builtin_inff();
+      continue;
+    }
+    memcpy(columns, input + h0 * g->width, (size_t)g->width * sizeof(float));
+    for (long ih = h0 + 1; ih < h1; ih++) {
+      const float *row = input + ih * g->width;
+      for (long iw = 0; iw < g->width; iw++) columns[iw] = later_max(columns[iw], row[iw]);
+    }
+    for (long ow = 0; ow < g->outputWidth; ow++) {
+      long w0, w1;
+      window_range(ow, g->strideWidth, g->padLeft, g->kernelWidth, 1, g->width, &w0, &w1, &tap);
+      float maximum = -__builtin_inff();
+      for (long iw = w0; iw < w1; iw++) maximum = later_max(maximum, columns[iw]);
+      out[ow] = maximum;
+    }
+  }
+}
+
 CK_MULTIVERSION
 void ck_max_pool_forward(const float *input, const CKWindow *window, float *output) {
   const CKWindow *g = window;
+  if (g->dilationHeight == 1 && g->dilationWidth == 1 && g->width <= 4096) {
+    float columns[4096];
+    max_pool_forward_rows(input, g, columns, output);
+    return;
+  }
   for (long oh = 0; oh < g->outputHeight; oh++) {
     for (long ow = 0; ow < g->outputWidth; ow++) {
       long index = window_argmax(input, g, oh, ow);

@@ -9,6 +9,7 @@ struct Demo: ParsableCommand {
     abstract: "Run, explain and attack ImageNet classifiers on the CPU.",
     subcommands: [
       Images.self, Classify.self, ExplainCommand.self, Train.self, Bench.self, BenchModel.self,
+      BenchLayers.self,
       Neighbours.self,
       Evaluate.self, Study.self,
       BiasExperiment.self,

@@ -37,7 +37,8 @@ extension Tensor {
           guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
             return
           }
-          guard algorithm == .patchMatrix else { return inputGradientDepthwise(g, dy, w, dx) }
+          // Winograd is a forward kernel only: its gradients are those of the dense convolution.
+          guard algorithm != .depthwise else { return inputGradientDepthwise(g, dy, w, dx) }
           let workers = ConvolutionWorkers.available
           let tiling = ConvolutionTiling(
             patchSize: g.patchSize, outputPlane: g.outputPlane, units: g.batch * g.groups,

@@ -37,7 +37,8 @@ extension Tensor {
           guard let dy = dy.baseAddress, let x = x.baseAddress, let dw = dw.baseAddress else {
             return
           }
-          guard algorithm == .patchMatrix else { return weightGradientDepthwise(g, dy, x, dw) }
+          // Winograd is a forward kernel only: its gradients are those of the dense convolution.
+          guard algorithm != .depthwise else { return weightGradientDepthwise(g, dy, x, dw) }
           let workers = ConvolutionWorkers.available
           let tiling = ConvolutionTiling(
             patchSize: g.patchSize, outputPlane: g.outputPlane, units: g.batch * g.groups,

@@ -6,9 +6,17 @@ enum Convolution2DAlgorithm {
   case patchMatrix
   /// The direct C kernel for one input channel per group (depthwise, or a one-channel input).
   case depthwise
+  /// Winograd F(2×2, 3×3) for dense stride-1 3×3 convolutions (see `Winograd`).
+  case winograd
 
   init(_ geometry: Convolution2DGeometry) {
-    self = geometry.isDepthwise ? .depthwise : .patchMatrix
+    if geometry.isDepthwise {
+      self = .depthwise
+    } else if Winograd.applies(to: geometry) {
+      self = .winograd
+    } else {
+      self = .patchMatrix
+    }
   }
 }
 
@@ -28,9 +36,10 @@ extension Tensor {
   /// - Precondition: the shapes agree with each other and with `configuration.groups`.
   /// - Complexity: O(N · O · Ho · Wo · C/groups · KH · KW) multiply–adds. Groups with several
   ///   input channels run as im2col + GEMM on cache-sized tiles of output positions (1×1
-  ///   stride-1 unpadded convolutions multiply the input planes directly); one input channel per
-  ///   group (depthwise) runs a direct vectorised kernel. Work is spread over
-  ///   `ComputeThreads.count` threads.
+  ///   convolutions as one GEMM per plane, on the input planes themselves at stride 1); dense
+  ///   stride-1 3×3 convolutions with enough output tiles as Winograd F(2×2, 3×3) (2.25× fewer
+  ///   multiplications, see `Winograd`); one input channel per group (depthwise) runs a direct
+  ///   vectorised kernel. Work is spread over `ComputeThreads.count` threads.
   public static func convolution2D(
     _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
     configuration: Convolution2DConfiguration = Convolution2DConfiguration()
@@ -63,6 +72,8 @@ extension Tensor {
               forwardDepthwise(geometry, x, w, b, y)
             case .patchMatrix:
               forwardPatchMatrix(geometry, x, w, b, y)
+            case .winograd:
+              Winograd.forward(geometry, x, w, b, y)
             }
           }
         }
@@ -77,8 +88,12 @@ extension Tensor {
     let units = g.batch * g.groups
     let workers = ConvolutionWorkers.available
     let tiling = ConvolutionTiling(
-      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers)
-    if tiling.splitsRows {
+      patchSize: g.patchSize, outputPlane: g.outputPlane, units: units, workers: workers,
+      wholePlanes: g.kernelHeight * g.kernelWidth == 1)
+    // With fewer units than workers, splitting the output plane makes every worker pack the
+    // whole weight matrix (`og × k`) in its GEMM, and splitting the output channels makes every
+    // worker pack the whole patch matrix (`k × plane`): split whichever is larger.
+    if tiling.splitsRows || (units < workers && g.outputsPerGroup >= g.outputPlane) {
       forwardSplittingRows(g, x, w, b, y, workers: workers)
       return
     }

@@ -72,9 +72,13 @@ struct ConvolutionTiling {
   /// The narrowest tile worth a GEMM call of its own.
   static let minimumTile = 128
 
-  init(patchSize: Int, outputPlane: Int, units: Int, workers: Int) {
+  /// - Parameter wholePlanes: start from one tile per output plane rather than cache-sized
+  ///   ones (1×1 kernels: their patch matrix is the input itself, or a subsample of it, so there
+  ///   is no im2col expansion to keep in cache, and every extra tile only packs the weights
+  ///   again); the tiles are still split so that the workers get equal shares.
+  init(patchSize: Int, outputPlane: Int, units: Int, workers: Int, wholePlanes: Bool = false) {
     let cacheTile = Self.targetBytes / max(patchSize * MemoryLayout<Float>.stride, 1)
-    let size = max(Self.minimumTile, cacheTile)
+    let size = wholePlanes ? max(outputPlane, 1) : max(Self.minimumTile, cacheTile)
     var count = max(1, (outputPlane + size - 1) / size)
     if units < 4 * workers {
       // Few units: balance the tiles so that every worker gets the same number, as long as the

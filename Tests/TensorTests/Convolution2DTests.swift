@@ -362,6 +362,25 @@ final class Convolution2DTests: XCTestCase {
     }
   }
 
+  func testMoreOutputChannelsThanPositionsSplitOutputChannelsOnTwoThreads() {
+    // One image with more output channels than output positions: two workers split the output
+    // channels (each packs the whole patch matrix rather than the whole weight matrix).
+    let cases: [([Int], [Int], ReferenceConvolution.Setup)] = [
+      ([1, 24, 5, 4], [40, 24, 1, 1], ReferenceConvolution.Setup()),
+      ([1, 24, 9, 7], [40, 24, 1, 1], ReferenceConvolution.Setup(stride: (2, 2))),
+      ([1, 8, 5, 5], [40, 8, 3, 3], ReferenceConvolution.Setup(padding: (1, 1, 1, 1))),
+    ]
+    for threads in [1, 2] {
+      withComputeThreads(threads) {
+        for (index, (input, weight, setup)) in cases.enumerated() {
+          assertForwardMatchesReference(
+            inputShape: input, weightShape: weight, setup: setup, bias: true,
+            seed: 30 + UInt64(index))
+        }
+      }
+    }
+  }
+
   func testResultDoesNotDependOnTheThreadCount() {
     var rng = SeededGenerator(seed: 12)
     let x = Tensor.normal([3, 4, 9, 8], using: &rng)

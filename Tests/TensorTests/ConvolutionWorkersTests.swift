@@ -42,6 +42,21 @@ final class ConvolutionWorkersTests: XCTestCase {
       ConvolutionTiling(patchSize: 4608, outputPlane: 49, units: 1, workers: 1).splitsRows)
   }
 
+  func testOneByOneKernelsTakeWholePlanesSplitOnlyForTheWorkers() {
+    // ResNet's 1×1 256→64 on 56×56: no im2col, so one GEMM per plane (each tile would pack the
+    // weights again), halved when two workers share one image.
+    let one = ConvolutionTiling(
+      patchSize: 256, outputPlane: 3136, units: 1, workers: 1, wholePlanes: true)
+    XCTAssertEqual(one.tileCount, 1)
+    XCTAssertEqual(one.tileSize, 3136)
+    let two = ConvolutionTiling(
+      patchSize: 256, outputPlane: 3136, units: 1, workers: 2, wholePlanes: true)
+    XCTAssertEqual(two.tileCount, 2)
+    let batch = ConvolutionTiling(
+      patchSize: 256, outputPlane: 3136, units: 32, workers: 2, wholePlanes: true)
+    XCTAssertEqual(batch.tileCount, 1)
+  }
+
   func testEveryItemRunsOnceAcrossWorkers() {
     let lock = NSLock()
     var seen = [Int](repeating: 0, count: 37)

@@ -43,6 +43,29 @@ void ck_im2col(const float *input, long channels, const CKWindow *window, long f
 void ck_col2im_add(const float *columns, long channels, const CKWindow *window, long first,
                    long count, float *input);
 
+// MARK: - Winograd F(2×2, 3×3)
+
+/// Transforms `[outputs, channels, 3, 3]` kernels into `transformed[ξ·slab + o·channels + c]`
+/// (`G g Gᵀ`: one `outputs × channels` matrix per element `ξ` of the 4×4 tile).
+void ck_winograd_f2x2_3x3_weights(const float *weights, long outputs, long channels,
+                                  float *transformed, long slab);
+
+/// Transforms the 4×4 input tiles `[first, first + count)` of a batch (tile `t` is image
+/// `t / T`, tile row and column `(t mod T) / ⌈Wo/2⌉`, `t mod ⌈Wo/2⌉`, `T = ⌈Ho/2⌉·⌈Wo/2⌉`;
+/// images `imageStride` floats apart, channels planes apart) of `channels` channels:
+/// `transformed[ξ·slab + c·count + i] = (Bᵀ d B)[ξ]` of tile `first + i`, channel `c`. The
+/// window must be 3×3, stride 1, dilation 1; padding reads as zero.
+void ck_winograd_f2x2_3x3_input(const float *input, long imageStride, long channels,
+                                const CKWindow *window, long first, long count,
+                                float *transformed, long slab);
+
+/// The inverse of `ck_winograd_f2x2_3x3_input` on products `[16][outputs][count]` (`ξ·slab +
+/// o·count + i`): writes `Aᵀ M A` (plus `bias[o]` if not NULL) to the 2×2 output block of each
+/// tile, clipped to the output plane (images `imageStride` floats apart).
+void ck_winograd_f2x2_3x3_output(const float *products, long slab, long outputs,
+                                 const CKWindow *window, long first, long count,
+                                 const float *bias, float *output, long imageStride);
+
 // MARK: - Depthwise convolution
 /// Elements of scratch `ck_depthwise_forward_channels` needs.
 long ck_depthwise_channels_scratch_count(const CKWindow *window);

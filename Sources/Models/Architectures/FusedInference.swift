@@ -93,11 +93,12 @@ enum FusedInference {
       precondition(
         residual.shape == x.shape, "Cannot add a residual \(residual.shape) to \(x.shape).")
     }
-    let (normalizes, lower, upper): (Bool, Float, Float) =
+    // Without a batch norm the scale is 1 and the shift 0, which `a·x + b` keeps exact.
+    let (lower, upper): (Float, Float) =
       switch activation {
-      case .identity: (batchNorm != nil, -.infinity, .infinity)
-      case .relu: (batchNorm != nil, 0, .infinity)
-      case .relu6: (batchNorm != nil, 0, 6)
+      case .identity: (-.infinity, .infinity)
+      case .relu: (0, .infinity)
+      case .relu6: (0, 6)
       }
     let added = residual?.contiguous()
     x.withUnsafeMutableBufferPointer { values in
@@ -109,15 +110,21 @@ enum FusedInference {
           let c = p % channels
           let (a, b) = (scale[c], shift[c])
           let row = target.pointer + p * plane
-          if normalizes {
-            for k in 0..<plane { row[k] = a * row[k] + b }
-          }
-          if let source {
+          // One pass per plane; each case is its own loop so that the compiler vectorises it.
+          let clamps = lower > -.infinity || upper < .infinity
+          switch (source, clamps) {
+          case (let source?, true):
             let other = source.pointer + p * plane
-            for k in 0..<plane { row[k] += other[k] }
-          }
-          if lower > -.infinity || upper < .infinity {
-            for k in 0..<plane { row[k] = Swift.min(Swift.max(row[k], lower), upper) }
+            for k in 0..<plane {
+              row[k] = Swift.min(Swift.max((a * row[k] + b) + other[k], lower), upper)
+            }
+          case (let source?, false):
+            let other = source.pointer + p * plane
+            for k in 0..<plane { row[k] = (a * row[k] + b) + other[k] }
+          case (nil, true):
+            for k in 0..<plane { row[k] = Swift.min(Swift.max(a * row[k] + b, lower), upper) }
+          case (nil, false):
+            for k in 0..<plane { row[k] = a * row[k] + b }
           }
         }
       }
