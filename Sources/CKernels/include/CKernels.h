@@ -111,4 +111,8 @@ typedef void (*ck_parallel_task)(void *context, long chunk);
 /// second thread) runs its chunks inline, one after the other.
 void ck_parallel_run(long chunks, ck_parallel_task task, void *context);
 
+/// Whether the calling thread is running a chunk of a `ck_parallel_run` job that was spread over
+/// the pool (non-zero), so that code inside it should not start parallel work of its own.
+int ck_parallel_in_chunk(void);
+
 #endif
