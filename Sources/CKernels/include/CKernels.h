@@ -76,6 +76,14 @@ void ck_depthwise_weight_gradient(const float *input, const float *outputGradien
                                   long multiplier, const CKWindow *window, float *scratch,
                                   float *weightGradient);
 
+// MARK: - Fused epilogue
+
+/// For `rows` rows of `count` elements, `stride` apart: `y ← min(max(y + r, lower), upper)`,
+/// with `r` the element at the same offset from `residual`, or 0 when `residual` is NULL. The
+/// sum is rounded before the clamp; a NaN passes through unchanged (both comparisons are false).
+void ck_epilogue(float *output, long rows, long count, long stride, const float *residual,
+                 float lower, float upper);
+
 // MARK: - Pooling and reductions
 
 /// Maximum over each window of one plane; padding is ignored (it acts as −∞). NaN propagates.

@@ -85,11 +85,20 @@ public struct FoldedConvolution: Layer {
     }
   }
 
-  /// `act(conv'(x))`, without recording anything.
+  /// `act(conv'(x))`, without recording anything. The ReLU6 clamps each block of output right
+  /// after the convolution wrote it (`ConvolutionEpilogue`).
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    var output = folded(input)
-    if activation == .relu6 { Self.clampInPlace(&output) }
-    return output
+    self(input, adding: nil)
+  }
+
+  /// `act(conv'(x) + residual)` (`residual` of the output's shape, or nil), the sum and the
+  /// clamp done on each block of output right after the convolution wrote it.
+  public func callAsFunction(_ input: Tensor, adding residual: Tensor?) -> Tensor {
+    let epilogue = ConvolutionEpilogue(
+      adding: residual, clampingTo: activation == .relu6 ? 0...6 : nil)
+    return Tensor.convolution2D(
+      input, weight: folded.weight, bias: folded.bias, configuration: folded.configuration,
+      epilogue: epilogue)
   }
 
   /// The output and a pullback giving `∂L/∂x` and the gradients of the unfolded parameters
