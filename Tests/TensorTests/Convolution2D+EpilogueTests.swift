@@ -57,6 +57,53 @@ final class Convolution2DEpilogueTests: XCTestCase {
       input: [1, 24, 7, 7], weight: [40, 24, 1, 1], setup: .init(), seed: 1)
     assertFusedMatchesReference(
       input: [3, 16, 40, 45], weight: [96, 16, 1, 1], setup: .init(), seed: 2)
+    // Batch 1 on a plane of 420 positions (the workers split the positions; a partial strip of
+    // 4) with 13 outputs (blocks of 12 and 1), and 300 input channels with 7 outputs.
+    assertFusedMatchesReference(
+      input: [1, 5, 20, 21], weight: [13, 5, 1, 1], setup: .init(), seed: 8)
+    assertFusedMatchesReference(
+      input: [2, 300, 3, 3], weight: [7, 300, 1, 1], setup: .init(), seed: 9)
+    // Batch 1 on 144 positions (5 strips: the workers split the output channels).
+    assertFusedMatchesReference(
+      input: [1, 10, 12, 12], weight: [22, 10, 1, 1], setup: .init(), seed: 11)
+  }
+
+  func testPointwiseKernelGivesTheSameBitsOnOneAndTwoThreads() {
+    // Whole images, tiles of positions and blocks of output channels: each output element is
+    // the same sum in the same order whichever worker computes it.
+    for (index, shape) in [[3, 16, 20, 20], [1, 5, 20, 21], [1, 10, 12, 12]].enumerated() {
+      var rng = SeededGenerator(seed: 20 + UInt64(index))
+      let x = Tensor.normal(shape, using: &rng)
+      let weights = PointwiseWeights(
+        Tensor.normal([22, shape[1], 1, 1], using: &rng),
+        configuration: Convolution2DConfiguration())!
+      let bias = Tensor.normal([22], using: &rng)
+      let one = withComputeThreads(1) {
+        Tensor.convolution2D(x, pointwise: weights, bias: bias, epilogue: .relu6)
+      }
+      let two = withComputeThreads(2) {
+        Tensor.convolution2D(x, pointwise: weights, bias: bias, epilogue: .relu6)
+      }
+      XCTAssertEqual(one.scalars, two.scalars, "shape \(shape)")
+    }
+  }
+
+  func testPointwiseWeightsAreMadeOnlyForPointwiseConvolutions() {
+    var rng = SeededGenerator(seed: 10)
+    let oneByOne = Tensor.normal([6, 4, 1, 1], using: &rng)
+    let weights = PointwiseWeights(oneByOne, configuration: Convolution2DConfiguration())
+    XCTAssertEqual(weights?.transposed.shape, [4, 6])
+    XCTAssertEqual(weights?.transposed[2, 5], oneByOne[5, 2, 0, 0])
+    XCTAssertNotNil(
+      PointwiseWeights(oneByOne, configuration: Convolution2DConfiguration(padding: .same)))
+    XCTAssertNil(PointwiseWeights(oneByOne, configuration: Convolution2DConfiguration(stride: 2)))
+    XCTAssertNil(
+      PointwiseWeights(
+        Tensor.normal([6, 2, 1, 1], using: &rng),
+        configuration: Convolution2DConfiguration(groups: 2)))
+    XCTAssertNil(
+      PointwiseWeights(
+        Tensor.normal([6, 4, 3, 3], using: &rng), configuration: Convolution2DConfiguration()))
   }
 
   func testDepthwiseEpilogueMatchesDirectLoopsOnBothKernels() {
@@ -76,19 +123,20 @@ final class Convolution2DEpilogueTests: XCTestCase {
       setup: .init(stride: (2, 2), padding: (0, 1, 0, 1)), seed: 5)
   }
 
-  func testEpilogueEqualsTheSeparatePassesBitForBit() {
-    // Arrange: a pointwise convolution with a bias, a residual and ReLU6.
+  func testDepthwiseEpilogueEqualsTheSeparatePassesBitForBit() {
+    // Arrange: a depthwise convolution with a bias, a residual and ReLU6.
     var rng = SeededGenerator(seed: 6)
     let x = Tensor.normal([2, 32, 28, 28], using: &rng) * 3
-    let w = Tensor.normal([48, 32, 1, 1], using: &rng)
-    let b = Tensor.normal([48], using: &rng)
-    let residual = Tensor.normal([2, 48, 28, 28], using: &rng)
+    let w = Tensor.normal([32, 1, 3, 3], using: &rng)
+    let b = Tensor.normal([32], using: &rng)
+    let residual = Tensor.normal([2, 32, 28, 28], using: &rng)
+    let configuration = Convolution2DConfiguration(padding: .same, groups: 32)
     // Act
     let fused = Tensor.convolution2D(
-      x, weight: w, bias: b, epilogue: ConvolutionEpilogue(adding: residual, clampingTo: 0...6))
-    let separate = (Tensor.convolution2D(x, weight: w, bias: b) + residual).scalars.map {
-      Swift.min(Swift.max($0, 0), 6)
-    }
+      x, weight: w, bias: b, configuration: configuration,
+      epilogue: ConvolutionEpilogue(adding: residual, clampingTo: 0...6))
+    let plain = Tensor.convolution2D(x, weight: w, bias: b, configuration: configuration)
+    let separate = (plain + residual).scalars.map { Swift.min(Swift.max($0, 0), 6) }
     // Assert: the same rounding (the sum, then the clamp).
     XCTAssertEqual(fused.scalars, separate)
   }

@@ -84,6 +84,23 @@ void ck_depthwise_weight_gradient(const float *input, const float *outputGradien
 void ck_epilogue(float *output, long rows, long count, long stride, const float *residual,
                  float lower, float upper);
 
+// MARK: - Pointwise convolution
+
+/// Elements of scratch `ck_pointwise_forward` needs for `channels` input channels.
+long ck_pointwise_scratch_count(long channels);
+
+/// One image of a pointwise (1×1) convolution with its epilogue, for output channels
+/// `[firstRow, firstRow + rowCount)` and positions `[first, first + count)`:
+/// `y[o][p] = min(max(bias[o] + Σ_c w[c][o] · x[c][p] + r[o][p], lower), upper)`.
+/// `input` is `[channels][inputStride]`, `transposedWeights` `[channels][outputs]`, `output` and
+/// `residual` (NULL for none) `[outputs][outputStride]`; `bias` may be NULL. The sum over the
+/// channels starts from the bias and runs in channel order, in registers.
+void ck_pointwise_forward(const float *input, long inputStride, long channels,
+                          const float *transposedWeights, long outputs, const float *bias,
+                          long firstRow, long rowCount, long first, long count,
+                          const float *residual, float lower, float upper, float *scratch,
+                          float *output, long outputStride);
+
 // MARK: - Pooling and reductions
 
 /// Maximum over each window of one plane; padding is ignored (it acts as −∞). NaN propagates.

@@ -247,23 +247,24 @@ public struct EfficientNetLite: ClassificationNetwork {
   public func callAsFunction(_ input: Tensor) -> Tensor {
     checkInput(input)
     let batch = input.shape[0]
-    if batch <= 1 { return logits(input) }
+    if batch <= 1 { return classifier(pooledFeatures(input)) }
     var rows = [Tensor?](repeating: nil, count: batch)
     rows.withUnsafeMutableBufferPointer { buffer in
       let results = UncheckedRows(buffer)
       ComputeThreads.parallelFor(batch) { index in
         // Inside the loop `ComputeThreads.count` reads 1: this image's stages run serially.
-        results.buffer[index] = logits(input.sliced(axis: 0, index..<(index + 1)))
+        results.buffer[index] = pooledFeatures(input.sliced(axis: 0, index..<(index + 1)))
       }
     }
-    return Tensor.concatenate(rows.map { $0! }, axis: 0)
+    // The classifier once for the batch: one pass over its weights, not one per image.
+    return classifier(Tensor.concatenate(rows.map { $0! }, axis: 0))
   }
 
-  /// Logits stage by stage.
-  private func logits(_ input: Tensor) -> Tensor {
+  /// The pooled features `[N, 1280]`, stage by stage.
+  private func pooledFeatures(_ input: Tensor) -> Tensor {
     var x = stem(input)
     for block in blocks { x = block(x) }
-    return classifier(Tensor.globalAveragePool2D(head(x)))
+    return Tensor.globalAveragePool2D(head(x))
   }
 
   /// Logits and a pullback to the normalised images and every trainable parameter; each stage

@@ -44,7 +44,12 @@ public struct FoldedConvolution: Layer {
   private var storedConvolution: Conv2D
   private var storedBatchNorm: BatchNorm2D
   /// The convolution with the batch norm folded in (what runs).
-  public private(set) var folded: Conv2D
+  public private(set) var folded: Conv2D {
+    didSet { pointwise = PointwiseWeights(folded.weight, configuration: folded.configuration) }
+  }
+  /// The folded weight laid out for the pointwise kernel, when the convolution is 1×1 with
+  /// stride 1, no padding and one group.
+  public private(set) var pointwise: PointwiseWeights?
 
   /// A unit made of `convolution`, then `batchNorm`, then `activation`, whose parameters are
   /// named `convolutionName + "." + name` and `batchNormName + "." + name`.
@@ -64,7 +69,9 @@ public struct FoldedConvolution: Layer {
     self.activation = activation
     self.storedConvolution = convolution
     self.storedBatchNorm = batchNorm
-    self.folded = convolution.folding(batchNorm)
+    let folded = convolution.folding(batchNorm)
+    self.folded = folded
+    self.pointwise = PointwiseWeights(folded.weight, configuration: folded.configuration)
   }
 
   /// The unfolded convolution.
@@ -96,6 +103,10 @@ public struct FoldedConvolution: Layer {
   public func callAsFunction(_ input: Tensor, adding residual: Tensor?) -> Tensor {
     let epilogue = ConvolutionEpilogue(
       adding: residual, clampingTo: activation == .relu6 ? 0...6 : nil)
+    if let pointwise {
+      return Tensor.convolution2D(
+        input, pointwise: pointwise, bias: folded.bias, epilogue: epilogue)
+    }
     return Tensor.convolution2D(
       input, weight: folded.weight, bias: folded.bias, configuration: folded.configuration,
       epilogue: epilogue)
