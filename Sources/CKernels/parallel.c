@@ -38,6 +38,11 @@ static atomic_long job_generation;
 static long worker_count;
 static long parked_count;
 
+/// Non-zero while this thread runs a chunk of a parallel job (see `ck_parallel_in_chunk`).
+static _Thread_local int running_chunk;
+
+int ck_parallel_in_chunk(void) { return running_chunk; }
+
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -60,7 +65,9 @@ static void run_chunks(void) {
     ck_parallel_task task = job_task;
     void *context = job_context;
     pthread_mutex_unlock(&pool_lock);
+    running_chunk++;
     task(context, chunk);
+    running_chunk--;
     atomic_fetch_add_explicit(&job_done, 1, memory_order_release);
     pthread_mutex_lock(&pool_lock);
   }

@@ -11,8 +11,11 @@ public enum ComputeThreads {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var value = ProcessInfo.processInfo.activeProcessorCount
 
-  /// The number of threads kernels may use (at least 1).
+  /// The number of threads kernels may use (at least 1): the configured count, or 1 inside an
+  /// iteration of a `parallelFor` that runs on several threads (its cores are taken already, so
+  /// kernels called there run serially and never toggle OpenBLAS's thread count themselves).
   public static var count: Int {
+    if ck_parallel_in_chunk() != 0 { return 1 }
     lock.lock()
     defer { lock.unlock() }
     return value
@@ -35,13 +38,19 @@ public enum ComputeThreads {
   /// was measured here to gain nothing on loops shorter than about a millisecond (its woken
   /// worker started on the caller's CPU or late: two 200 µs halves took 410 µs; 200 µs with the
   /// pool). A `parallelFor` called while another one runs (nested in a body, or from a second
-  /// thread) runs its iterations inline, so the cores are never oversubscribed.
+  /// thread) runs its iterations inline, so the cores are never oversubscribed. While the
+  /// iterations run on several threads, OpenBLAS is held to one thread and `count` reads 1 inside
+  /// them, so a body may call any kernel (a whole network's forward pass) serially.
   public static func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
     let threads = min(count, iterations)
     if threads <= 1 {
       for i in 0..<iterations { body(i) }
       return
     }
+    withSingleThreadedBLAS { spread(iterations, threads: threads, body) }
+  }
+
+  private static func spread(_ iterations: Int, threads: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { escapable in
       // The caller guarantees that iterations touch disjoint data; ck_parallel_run returns only
       // after every chunk has finished, so the closure does not outlive this call.

@@ -199,6 +199,27 @@ final class EfficientNetLiteTests: XCTestCase {
     }
   }
 
+  func testBatchRunsImageByImageWithTheSameBitsOnOneAndTwoThreads() throws {
+    // Arrange: three crops; the batch path runs each image through the network on one core.
+    let classifier = try classifier()
+    let crops = try goldenCrops(golden()).sliced(axis: 0, 0..<3)
+    let previous = ComputeThreads.count
+    defer { ComputeThreads.set(previous) }
+    // Act
+    ComputeThreads.set(1)
+    let oneThread = classifier.logits(crops)
+    let alone = (0..<3).map { classifier.logits(crops.sliced(axis: 0, $0..<($0 + 1))) }
+    ComputeThreads.set(2)
+    let twoThreads = classifier.logits(crops)
+    // Assert: bit-identical across thread counts, and each row is that image's own logits.
+    XCTAssertEqual(oneThread.scalars, twoThreads.scalars)
+    for row in 0..<3 {
+      assertAllClose(
+        oneThread[index: row], alone[row][index: 0], absoluteTolerance: 1e-5,
+        relativeTolerance: 0)
+    }
+  }
+
   func testCoffeeCropIsEspressoWithProbabilityAboveNinetyPercent() throws {
     let classifier = try classifier()
     let crop = try ImageFile.decode(contentsOf: fixtureURL("Lite0/coffee.png"))

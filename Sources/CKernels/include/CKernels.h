@@ -99,6 +99,31 @@ void ck_depthwise_weight_gradient(const float *input, const float *outputGradien
                                   long multiplier, const CKWindow *window, float *scratch,
                                   float *weightGradient);
 
+// MARK: - Fused epilogue
+
+/// For `rows` rows of `count` elements, `stride` apart: `y ← min(max(y + r, lower), upper)`,
+/// with `r` the element at the same offset from `residual`, or 0 when `residual` is NULL. The
+/// sum is rounded before the clamp; a NaN passes through unchanged (both comparisons are false).
+void ck_epilogue(float *output, long rows, long count, long stride, const float *residual,
+                 float lower, float upper);
+
+// MARK: - Pointwise convolution
+
+/// Elements of scratch `ck_pointwise_forward` needs for `channels` input channels.
+long ck_pointwise_scratch_count(long channels);
+
+/// One image of a pointwise (1×1) convolution with its epilogue, for output channels
+/// `[firstRow, firstRow + rowCount)` and positions `[first, first + count)`:
+/// `y[o][p] = min(max(bias[o] + Σ_c w[c][o] · x[c][p] + r[o][p], lower), upper)`.
+/// `input` is `[channels][inputStride]`, `transposedWeights` `[channels][outputs]`, `output` and
+/// `residual` (NULL for none) `[outputs][outputStride]`; `bias` may be NULL. The sum over the
+/// channels starts from the bias and runs in channel order, in registers.
+void ck_pointwise_forward(const float *input, long inputStride, long channels,
+                          const float *transposedWeights, long outputs, const float *bias,
+                          long firstRow, long rowCount, long first, long count,
+                          const float *residual, float lower, float upper, float *scratch,
+                          float *output, long outputStride);
+
 // MARK: - Pooling and reductions
 
 /// Maximum over each window of one plane; padding is ignored (it acts as −∞). NaN propagates.
@@ -133,5 +158,9 @@ typedef void (*ck_parallel_task)(void *context, long chunk);
 /// a wake-up), then park. A call made while another is running (nested in a task, or from a
 /// second thread) runs its chunks inline, one after the other.
 void ck_parallel_run(long chunks, ck_parallel_task task, void *context);
+
+/// Whether the calling thread is running a chunk of a `ck_parallel_run` job that was spread over
+/// the pool (non-zero), so that code inside it should not start parallel work of its own.
+int ck_parallel_in_chunk(void);
 
 #endif

@@ -236,11 +236,35 @@ public struct EfficientNetLite: ClassificationNetwork {
   // MARK: Layer
 
   /// Logits `[N, K]` for normalised images `[N, 3, H, W]`.
+  ///
+  /// A batch runs image by image, each image through the whole network on one core, the images
+  /// spread over `ComputeThreads.count` cores: one image's feature maps (at most 4.8 MB, the
+  /// expanded 112×112 map of `_blocks.1`) stay close to the core's cache from one stage to the
+  /// next, where a whole batch's maps would stream through memory at every stage. A single image
+  /// runs stage by stage with each stage spread over the cores. Each image's logits are computed
+  /// by the same serial code whatever the batch size and thread count, so they are bit-identical
+  /// across thread counts.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     checkInput(input)
+    let batch = input.shape[0]
+    if batch <= 1 { return classifier(pooledFeatures(input)) }
+    var rows = [Tensor?](repeating: nil, count: batch)
+    rows.withUnsafeMutableBufferPointer { buffer in
+      let results = UncheckedRows(buffer)
+      ComputeThreads.parallelFor(batch) { index in
+        // Inside the loop `ComputeThreads.count` reads 1: this image's stages run serially.
+        results.buffer[index] = pooledFeatures(input.sliced(axis: 0, index..<(index + 1)))
+      }
+    }
+    // The classifier once for the batch: one pass over its weights, not one per image.
+    return classifier(Tensor.concatenate(rows.map { $0! }, axis: 0))
+  }
+
+  /// The pooled features `[N, 1280]`, stage by stage.
+  private func pooledFeatures(_ input: Tensor) -> Tensor {
     var x = stem(input)
     for block in blocks { x = block(x) }
-    return classifier(Tensor.globalAveragePool2D(head(x)))
+    return Tensor.globalAveragePool2D(head(x))
   }
 
   /// Logits and a pullback to the normalised images and every trainable parameter; each stage
@@ -312,4 +336,11 @@ public struct EfficientNetLite: ClassificationNetwork {
       input.rank == 4 && input.shape[1] == channels && input.shape[2] > 0 && input.shape[3] > 0,
       "EfficientNet-Lite needs images [N, \(channels), H, W], not \(input.shape).")
   }
+}
+
+/// The rows of a batch's results, written at disjoint indices by the iterations of one
+/// `parallelFor`.
+private struct UncheckedRows: @unchecked Sendable {
+  let buffer: UnsafeMutableBufferPointer<Tensor?>
+  init(_ buffer: UnsafeMutableBufferPointer<Tensor?>) { self.buffer = buffer }
 }

@@ -44,7 +44,12 @@ public struct FoldedConvolution: Layer {
   private var storedConvolution: Conv2D
   private var storedBatchNorm: BatchNorm2D
   /// The convolution with the batch norm folded in (what runs).
-  public private(set) var folded: Conv2D
+  public private(set) var folded: Conv2D {
+    didSet { pointwise = PointwiseWeights(folded.weight, configuration: folded.configuration) }
+  }
+  /// The folded weight laid out for the pointwise kernel, when the convolution is 1×1 with
+  /// stride 1, no padding and one group.
+  public private(set) var pointwise: PointwiseWeights?
 
   /// A unit made of `convolution`, then `batchNorm`, then `activation`, whose parameters are
   /// named `convolutionName + "." + name` and `batchNormName + "." + name`.
@@ -64,7 +69,9 @@ public struct FoldedConvolution: Layer {
     self.activation = activation
     self.storedConvolution = convolution
     self.storedBatchNorm = batchNorm
-    self.folded = convolution.folding(batchNorm)
+    let folded = convolution.folding(batchNorm)
+    self.folded = folded
+    self.pointwise = PointwiseWeights(folded.weight, configuration: folded.configuration)
   }
 
   /// The unfolded convolution.
@@ -85,11 +92,24 @@ public struct FoldedConvolution: Layer {
     }
   }
 
-  /// `act(conv'(x))`, without recording anything.
+  /// `act(conv'(x))`, without recording anything. The ReLU6 clamps each block of output right
+  /// after the convolution wrote it (`ConvolutionEpilogue`).
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    var output = folded(input)
-    if activation == .relu6 { Self.clampInPlace(&output) }
-    return output
+    self(input, adding: nil)
+  }
+
+  /// `act(conv'(x) + residual)` (`residual` of the output's shape, or nil), the sum and the
+  /// clamp done on each block of output right after the convolution wrote it.
+  public func callAsFunction(_ input: Tensor, adding residual: Tensor?) -> Tensor {
+    let epilogue = ConvolutionEpilogue(
+      adding: residual, clampingTo: activation == .relu6 ? 0...6 : nil)
+    if let pointwise {
+      return Tensor.convolution2D(
+        input, pointwise: pointwise, bias: folded.bias, epilogue: epilogue)
+    }
+    return Tensor.convolution2D(
+      input, weight: folded.weight, bias: folded.bias, configuration: folded.configuration,
+      epilogue: epilogue)
   }
 
   /// The output and a pullback giving `∂L/∂x` and the gradients of the unfolded parameters

@@ -117,8 +117,8 @@ public struct MBConvBlock: Layer {
   public func callAsFunction(_ input: Tensor) -> Tensor {
     var hidden = input
     if let expansion { hidden = expansion(hidden) }
-    let output = projection(depthwise(hidden))
-    return hasIdentitySkip ? output + input : output
+    // The skip is added to each tile of the projection while it is in cache.
+    return projection(depthwise(hidden), adding: hasIdentitySkip ? input : nil)
   }
 
   /// The output and a pullback through the three stages (and the skip, which adds the output
