@@ -1,6 +1,8 @@
 import COpenBLAS
 
-// Matrix products through OpenBLAS (`cblas_sgemm`, `cblas_sgemv`, `cblas_sdot`).
+// Matrix products through OpenBLAS (`cblas_sgemm`, `cblas_sgemv`, `cblas_sdot`); the products
+// and matrix–vector products go through DeterministicBLAS.swift, so that no result depends on
+// the thread count.
 //
 // BLAS reads a row-major matrix through a pointer, a leading dimension (the distance between
 // rows, at least the row length) and a transpose flag. Views map onto that without copying:
@@ -165,12 +167,11 @@ public func gemm(
   let (aData, aLayout) = left.blasReadable()
   let (bData, bLayout) = right.blasReadable()
   withExtendedLifetime((aData, bData)) {
-    cblas_sgemm(
-      CblasRowMajor, aLayout.cblasTranspose, bLayout.cblasTranspose,
-      blasInt(m, "M"), blasInt(n, "N"), blasInt(k, "K"), alpha,
-      aData.storage.pointer + aData.offset, blasInt(aLayout.leadingDimension, "lda"),
-      bData.storage.pointer + bData.offset, blasInt(bLayout.leadingDimension, "ldb"),
-      beta, c.storage.pointer + c.offset, blasInt(ldc, "ldc"))
+    deterministicSgemm(
+      transposeA: aLayout.transposed, transposeB: bLayout.transposed, m: m, n: n, k: k,
+      alpha: alpha, a: aData.storage.pointer + aData.offset, lda: aLayout.leadingDimension,
+      b: bData.storage.pointer + bData.offset, ldb: bLayout.leadingDimension, beta: beta,
+      c: c.storage.pointer + c.offset, ldc: ldc)
   }
 }
 
@@ -208,12 +209,10 @@ func matrixVectorProduct(_ matrix: Tensor, _ vector: Tensor, transposingMatrix: 
   let transpose = layout.transposed != transposingMatrix
   let result = Tensor(zeros: [outer])
   withExtendedLifetime((aData, xData)) {
-    cblas_sgemv(
-      CblasRowMajor, transpose ? CblasTrans : CblasNoTrans,
-      blasInt(storedRows, "M"), blasInt(storedColumns, "N"), 1,
-      aData.storage.pointer + aData.offset, blasInt(layout.leadingDimension, "lda"),
-      xData.storage.pointer + xData.offset, blasInt(incX, "incx"), 0,
-      result.storage.pointer, 1)
+    deterministicSgemv(
+      transpose: transpose, rows: storedRows, columns: storedColumns,
+      a: aData.storage.pointer + aData.offset, lda: layout.leadingDimension,
+      x: xData.storage.pointer + xData.offset, incX: incX, y: result.storage.pointer)
   }
   return result
 }
@@ -248,20 +247,19 @@ func batchedMatrixProduct(_ a: Tensor, _ b: Tensor) -> Tensor {
       bBatchStride == 0 && !aLayout.transposed
       && (batchA == 1 || aBatchStride == m * aLayout.leadingDimension)
     if fusable && batch == batchA {
-      cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, bLayout.cblasTranspose,
-        blasInt(batch * m, "B·M"), blasInt(n, "N"), blasInt(k, "K"), 1,
-        pa, blasInt(aLayout.leadingDimension, "lda"), pb, blasInt(bLayout.leadingDimension, "ldb"),
-        0, pc, blasInt(n, "ldc"))
+      _ = blasInt(batch * m, "B·M")
+      deterministicSgemm(
+        transposeA: false, transposeB: bLayout.transposed, m: batch * m, n: n, k: k, alpha: 1,
+        a: pa, lda: aLayout.leadingDimension, b: pb, ldb: bLayout.leadingDimension, beta: 0,
+        c: pc, ldc: n)
       return
     }
     for index in 0..<batch {
-      cblas_sgemm(
-        CblasRowMajor, aLayout.cblasTranspose, bLayout.cblasTranspose,
-        blasInt(m, "M"), blasInt(n, "N"), blasInt(k, "K"), 1,
-        pa + index * aBatchStride, blasInt(aLayout.leadingDimension, "lda"),
-        pb + index * bBatchStride, blasInt(bLayout.leadingDimension, "ldb"),
-        0, pc + index * m * n, blasInt(n, "ldc"))
+      deterministicSgemm(
+        transposeA: aLayout.transposed, transposeB: bLayout.transposed, m: m, n: n, k: k,
+        alpha: 1, a: pa + index * aBatchStride, lda: aLayout.leadingDimension,
+        b: pb + index * bBatchStride, ldb: bLayout.leadingDimension, beta: 0,
+        c: pc + index * m * n, ldc: n)
     }
   }
   return result

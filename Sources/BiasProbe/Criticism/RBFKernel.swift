@@ -146,6 +146,11 @@ public struct RBFKernel: KernelSource {
 
   /// Row sums over the upper block triangle: each block `[i0, i1) × [i0, n)` adds its row sums
   /// to rows `[i0, i1)` and its column sums beyond `i1` to those rows (symmetry).
+  ///
+  /// Deterministic for any thread count: each row of a block is turned into kernel values and
+  /// summed left to right by one worker, and each column beyond the block's square is added to
+  /// its total top to bottom (one column never spans two workers), so no sum's order depends on
+  /// how `ComputeThreads` splits the work.
   static func rowSums(
     _ cloud: PointCloud, gamma: Double, labels: [Int]?, blockRows: Int,
     progress: ProgressHandler = WorkProgress.ignore
@@ -156,41 +161,36 @@ public struct RBFKernel: KernelSource {
     progress(WorkProgress(stage: "kernel row sums", completed: 0, total: blocks))
     var sums = [Double](repeating: 0, count: n)
     let g = Float(gamma)
-    let threads = max(1, ComputeThreads.count)
     sums.withUnsafeMutableBufferPointer { total in
       let totalPointer = UncheckedDoublePointer(total.baseAddress!)
       cloud.forEachUpperBlock(blockRows: blockRows) { rows, distances in
         let height = rows.count
         let width = n - rows.lowerBound
         let base = rows.lowerBound
-        var rowPartials = [Double](repeating: 0, count: threads * height)
-        rowPartials.withUnsafeMutableBufferPointer { partials in
-          let partialPointer = UncheckedDoublePointer(partials.baseAddress!)
-          ComputeThreads.parallelFor(threads) { chunk in
-            let start = width * chunk / threads
-            let end = width * (chunk + 1) / threads
-            guard start < end else { return }
-            let rowSum = partialPointer.pointer + chunk * height
-            for r in 0..<height {
-              // Kernel values in place of the distances, in this chunk's columns.
-              let line = distances.baseAddress! + r * width
-              for c in start..<end { line[c] = Foundation.exp(-g * line[c]) }
-              if (start..<end).contains(r) { line[r] = 1 }  // K_ii, exactly
-              if let labels {
-                let rowLabel = labels[base + r]
-                for c in start..<end where labels[base + c] != rowLabel { line[c] = 0 }
-              }
-              var acc = 0.0
-              for c in start..<end { acc += Double(line[c]) }
-              rowSum[r] += acc
-              // Columns beyond the block's square receive the transposed contribution.
-              for c in max(start, height)..<max(end, max(start, height)) {
-                totalPointer.pointer[base + c] += Double(line[c])
-              }
-            }
+        let block = UncheckedPointer(distances.baseAddress!)
+        // Kernel values in place of the distances, and each row's sum, one row per iteration.
+        ComputeThreads.parallelFor(height) { r in
+          let line = block.pointer + r * width
+          for c in 0..<width { line[c] = Foundation.exp(-g * line[c]) }
+          line[r] = 1  // K_ii, exactly
+          if let labels {
+            let rowLabel = labels[base + r]
+            for c in 0..<width where labels[base + c] != rowLabel { line[c] = 0 }
           }
-          for chunk in 0..<threads {
-            for r in 0..<height { total[base + r] += partials[chunk * height + r] }
+          var acc = 0.0
+          for c in 0..<width { acc += Double(line[c]) }
+          totalPointer.pointer[base + r] += acc
+        }
+        // Columns beyond the block's square receive the transposed contribution, row by row,
+        // in tiles of columns.
+        let beyond = width - height
+        let tile = 512
+        ComputeThreads.parallelFor((beyond + tile - 1) / tile) { t in
+          let first = height + t * tile
+          let last = min(width, first + tile)
+          for r in 0..<height {
+            let line = block.pointer + r * width
+            for c in first..<last { totalPointer.pointer[base + c] += Double(line[c]) }
           }
         }
         finished += 1
