@@ -232,7 +232,7 @@ extension Tensor {
       for n in 0..<batch {
         ConvolutionWorkers.run(workers: workers, items: outputs, scratchCount: 0) { _, rows, _ in
           let offset = (n * outputs + rows.lowerBound) * plane
-          let beta = fillRows(b, rows: rows, into: y + offset, stride: plane, count: plane)
+          let beta = fillBias(b, rows: rows, into: y + offset, stride: plane, count: plane)
           Im2Col.multiply(
             transposingA: true, m: rows.count, n: plane, k: channels, a: w + rows.lowerBound,
             lda: outputs, b: x + n * channels * plane, ldb: plane, beta: beta, c: y + offset,
@@ -249,7 +249,7 @@ extension Tensor {
         let (n, tile) = item.quotientAndRemainder(dividingBy: tiling.tileCount)
         let positions = tiling.positions(tile, outputPlane: plane)
         let offset = n * outputs * plane + positions.lowerBound
-        let beta = fillRows(
+        let beta = fillBias(
           b, rows: 0..<outputs, into: y + offset, stride: plane, count: positions.count)
         Im2Col.multiply(
           transposingA: true, m: outputs, n: positions.count, k: channels, a: w, lda: outputs,
@@ -260,22 +260,9 @@ extension Tensor {
     }
   }
 
-  /// Writes `bias[r]` into row `r − rows.lowerBound` of `output` and returns the GEMM β that
-  /// keeps it (1), or 0 without a bias.
-  private static func fillRows(
-    _ bias: UnsafePointer<Float>?, rows: Range<Int>, into output: UnsafeMutablePointer<Float>,
-    stride: Int, count: Int
-  ) -> Float {
-    guard let bias else { return 0 }
-    for (index, row) in rows.enumerated() {
-      (output + index * stride).update(repeating: bias[row], count: count)
-    }
-    return 1
-  }
-
   /// The depthwise kernels of `convolution2D`, each plane (or block of 16 planes) followed by
   /// the epilogue.
-  private static func forwardDepthwiseFused(
+  static func forwardDepthwiseFused(
     _ g: Convolution2DGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
     _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ end: EpilogueRun
   ) {
@@ -335,9 +322,13 @@ struct EpilogueRun: @unchecked Sendable {
   let lower: Float
   let upper: Float
 
+  /// No residual and no clamp: the kernels' output as it is, with no pass over it.
+  static let identity = EpilogueRun(residual: nil, lower: -.infinity, upper: .infinity)
+
   func callAsFunction(
     _ output: UnsafeMutablePointer<Float>, offset: Int, rows: Int, count: Int, stride: Int
   ) {
+    if residual == nil && lower == -.infinity && upper == .infinity { return }
     ck_epilogue(output + offset, rows, count, stride, residual.map { $0 + offset }, lower, upper)
   }
 }

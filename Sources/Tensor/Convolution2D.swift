@@ -168,7 +168,7 @@ extension Tensor {
 
   /// Writes `bias[r]` into row `r − rows.lowerBound` of `output` (`count` elements, rows
   /// `stride` apart) and returns the GEMM β that keeps it (1), or 0 without a bias.
-  private static func fillBias(
+  static func fillBias(
     _ bias: UnsafePointer<Float>?, rows: Range<Int>, into output: UnsafeMutablePointer<Float>,
     stride: Int, count: Int
   ) -> Float {
@@ -179,32 +179,12 @@ extension Tensor {
     return 1
   }
 
+  /// The depthwise kernels alone: `forwardDepthwiseFused` with the identity epilogue.
   private static func forwardDepthwise(
     _ g: Convolution2DGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
     _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>
   ) {
-    let channels = g.inputChannels
-    let multiplier = g.outputChannels / channels
-    let taps = g.kernelHeight * g.kernelWidth
-    if usesChannelBlocks(g) {
-      forwardDepthwiseChannelBlocks(g, x, w, b, y)
-      return
-    }
-    let items = g.batch * channels
-    let scratchCount = withUnsafePointer(to: g.window.raw) { ck_depthwise_scratch_count($0) }
-    ConvolutionWorkers.run(
-      workers: ConvolutionWorkers.count(for: items), items: items, scratchCount: scratchCount
-    ) { _, range, scratch in
-      withUnsafePointer(to: g.window.raw) { window in
-        for item in range {
-          let (n, c) = item.quotientAndRemainder(dividingBy: channels)
-          ck_depthwise_forward(
-            x + item * g.inputPlane, w + c * multiplier * taps, b.map { $0 + c * multiplier },
-            multiplier, window, scratch,
-            y + (n * g.outputChannels + c * multiplier) * g.outputPlane)
-        }
-      }
-    }
+    forwardDepthwiseFused(g, x, w, b, y, .identity)
   }
 
   /// The largest scratch, in floats, of the channel-blocked depthwise kernel (512 KiB per
@@ -226,36 +206,6 @@ extension Tensor {
     }
     let scratch = withUnsafePointer(to: g.window.raw) { ck_depthwise_channels_scratch_count($0) }
     return scratch <= channelBlockScratchLimit
-  }
-
-  /// The forward depthwise convolution (multiplier 1) by blocks of up to 16 channels of one
-  /// image, each transposed to channel-last so that a vector holds one pixel of 16 channels.
-  private static func forwardDepthwiseChannelBlocks(
-    _ g: Convolution2DGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-    _ b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>
-  ) {
-    let lanes = 16
-    let channels = g.inputChannels
-    let taps = g.kernelHeight * g.kernelWidth
-    let blocks = (channels + lanes - 1) / lanes
-    let items = g.batch * blocks
-    let scratchCount = withUnsafePointer(to: g.window.raw) {
-      ck_depthwise_channels_scratch_count($0)
-    }
-    ConvolutionWorkers.run(
-      workers: ConvolutionWorkers.count(for: items), items: items, scratchCount: scratchCount
-    ) { _, range, scratch in
-      withUnsafePointer(to: g.window.raw) { window in
-        for item in range {
-          let (n, block) = item.quotientAndRemainder(dividingBy: blocks)
-          let first = block * lanes
-          let count = min(lanes, channels - first)
-          ck_depthwise_forward_channels(
-            x + (n * channels + first) * g.inputPlane, w + first * taps, b.map { $0 + first },
-            count, window, scratch, y + (n * channels + first) * g.outputPlane)
-        }
-      }
-    }
   }
 }
 

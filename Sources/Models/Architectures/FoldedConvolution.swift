@@ -169,35 +169,6 @@ public struct FoldedConvolution: Layer {
   /// The number of elements one task of a parallel element-wise loop handles.
   private static let chunk = 1 << 16
 
-  /// `x ← min(max(x, 0), 6)` element-wise, in place, in parallel chunks. NaN stays NaN.
-  static func clampInPlace(_ tensor: inout Tensor) {
-    let count = tensor.count
-    tensor.withUnsafeMutableBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
-      ComputeThreads.parallelFor((count + chunk - 1) / chunk) { task in
-        let start = task * chunk
-        clampRun(base + start, Swift.min(chunk, count - start))
-      }
-    }
-  }
-
-  private static func clampRun(_ x: UnsafeMutablePointer<Float>, _ count: Int) {
-    let lanes = 16
-    let vectorCount = count / lanes
-    let raw = UnsafeMutableRawPointer(x)
-    let (zero, six) = (SIMD16<Float>(repeating: 0), SIMD16<Float>(repeating: 6))
-    for v in 0..<vectorCount {
-      let offset = v * lanes * MemoryLayout<Float>.stride
-      var value = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-      value.replace(with: zero, where: value .< zero)
-      value.replace(with: six, where: value .> six)
-      raw.storeBytes(of: value, toByteOffset: offset, as: SIMD16<Float>.self)
-    }
-    for i in (vectorCount * lanes)..<count {
-      if x[i] < 0 { x[i] = 0 } else if x[i] > 6 { x[i] = 6 }
-    }
-  }
-
   /// `∂L/∂z = ∂L/∂y · [0 < y < 6]` (ReLU6's gradient, zero at both kinks as in PyTorch; the
   /// output `y` is inside (0, 6) exactly where the pre-activation is).
   static func maskedGradient(_ outputGradient: Tensor, output: Tensor) -> Tensor {
