@@ -39,7 +39,10 @@ struct ProductPanels: Equatable {
     if !overflowed && !overflowedAgain && work < Self.minimumWork {
       self.byRows = true
       self.count = 1
-    } else if m >= 2 * Self.minimumRows {
+    } else if m >= 2 * Self.minimumRows && (m >= n || n < 2 * Self.minimumColumns) {
+      // Cut the longer side: every panel re-packs the whole operand of the other side, so
+      // cutting the rows of a short, wide product (a 256-row block of a 10,000-point Gram
+      // matrix) would re-pack the wide operand once per panel.
       self.byRows = true
       self.count = Swift.min(Self.maximumCount, m / Self.minimumRows)
     } else {

@@ -46,6 +46,11 @@ final class DeterministicBLASTests: XCTestCase {
     let wide = ProductPanels(m: 2, n: 1280, k: 1000)
     XCTAssertFalse(wide.byRows)
     XCTAssertEqual(wide.count, 8)
+    // A block of rows of a large Gram matrix is cut by columns: cutting its 256 rows would
+    // re-pack the 10,000 × 1280 operand once per panel.
+    let block = ProductPanels(m: 256, n: 10_000, k: 1280)
+    XCTAssertFalse(block.byRows)
+    XCTAssertEqual(block.count, 8)
     let tall = ProductPanels(m: 1797, n: 1797, k: 64)
     XCTAssertTrue(tall.byRows)
     XCTAssertEqual(tall.count, 8)
