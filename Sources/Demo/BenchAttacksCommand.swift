@@ -50,14 +50,11 @@ struct BenchAttacks: ParsableCommand {
   func validate() throws {
     guard runs >= 1 else { throw ValidationError("--runs must be at least 1.") }
     guard candidates >= 2 else { throw ValidationError("--candidates must be at least 2.") }
-    guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
-      throw ValidationError("--threads must list positive integers, like 1,2.")
-    }
+    _ = try ThreadCounts.parse(threads)
   }
 
-  private var threadCounts: [Int] {
-    threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-  }
+  /// The `--threads` list (checked in `validate()`).
+  private var threadCounts: [Int] { (try? ThreadCounts.parse(threads)) ?? [] }
 
   func run() throws {
     Classify.keepFreedMemory()

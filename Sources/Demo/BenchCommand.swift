@@ -31,14 +31,11 @@ struct Bench: ParsableCommand {
     guard runs >= 1, warmup >= 0 else {
       throw ValidationError("--runs must be at least 1 and --warmup at least 0.")
     }
-    guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
-      throw ValidationError("--threads must list positive integers, like 1,2.")
-    }
+    _ = try ThreadCounts.parse(threads)
   }
 
-  private var threadCounts: [Int] {
-    threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-  }
+  /// The `--threads` list (checked in `validate()`).
+  private var threadCounts: [Int] { (try? ThreadCounts.parse(threads)) ?? [] }
 
   /// One benchmarked convolution.
   struct Shape {

@@ -47,9 +47,8 @@ struct BenchCriticism: ParsableCommand {
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
   }
 
-  private var threadCounts: [Int] {
-    threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-  }
+  /// The `--threads` list (checked in `validate()`).
+  private var threadCounts: [Int] { (try? ThreadCounts.parse(threads)) ?? [] }
 
   func validate() throws {
     guard points >= 2, dimensions >= 1, prototypes >= 1, criticisms >= 0, runs >= 1, blockRows >= 1
@@ -57,9 +56,7 @@ struct BenchCriticism: ParsableCommand {
       throw ValidationError(
         "--points must be at least 2, --dimensions, --prototypes, --runs and --block-rows at least 1.")
     }
-    guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
-      throw ValidationError("--threads must list positive integers, like 1,2.")
-    }
+    _ = try ThreadCounts.parse(threads)
   }
 
   func run() throws {

@@ -59,14 +59,11 @@ struct BenchModel: ParsableCommand {
       throw ValidationError(
         "--size must be at least \(architecture.minimumInputSize) for \(self.architecture).")
     }
-    guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
-      throw ValidationError("--threads must list positive integers, like 1,2.")
-    }
+    _ = try ThreadCounts.parse(threads)
   }
 
-  private var threadCounts: [Int] {
-    threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-  }
+  /// The `--threads` list (checked in `validate()`).
+  private var threadCounts: [Int] { (try? ThreadCounts.parse(threads)) ?? [] }
 
   func run() throws {
     Classify.keepFreedMemory()
