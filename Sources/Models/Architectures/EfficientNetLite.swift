@@ -237,15 +237,19 @@ public struct EfficientNetLite: ClassificationNetwork {
 
   /// Logits `[N, K]` for normalised images `[N, 3, H, W]`.
   ///
-  /// A batch runs image by image, each image through the whole network on one core, the images
-  /// spread over `ComputeThreads.count` cores: one image's feature maps (at most 4.8 MB, the
-  /// expanded 112×112 map of `_blocks.1`) stay close to the core's cache from one stage to the
-  /// next, where a whole batch's maps would stream through memory at every stage. A single image
-  /// runs stage by stage with each stage spread over the cores. Each image's logits are computed
-  /// by the same serial code whatever the batch size and thread count, so they are bit-identical
-  /// across thread counts.
+  /// The network runs on 16-channel blocks (`BlockedInference`): a batch image by image, each
+  /// image through the whole network on one core, the images spread over `ComputeThreads.count`
+  /// cores (one image's feature maps, at most 4.8 MB, stay close to the core's cache from one
+  /// stage to the next); a single image stage by stage, each stage's output channels spread over
+  /// the cores. The classifier runs once for the batch. Each image's features are computed by the
+  /// same serial arithmetic whatever the batch size and thread count, so the logits are
+  /// bit-identical across thread counts. The result equals `forward(_:context:)`'s (the
+  /// layer-by-layer path, which differentiates) up to float rounding.
   public func callAsFunction(_ input: Tensor) -> Tensor {
     checkInput(input)
+    if let plan = BlockedInference(self, height: input.shape[2], width: input.shape[3]) {
+      return classifier(plan.pooledFeatures(input))
+    }
     let batch = input.shape[0]
     if batch <= 1 { return classifier(pooledFeatures(input)) }
     var rows = [Tensor?](repeating: nil, count: batch)
@@ -260,7 +264,8 @@ public struct EfficientNetLite: ClassificationNetwork {
     return classifier(Tensor.concatenate(rows.map { $0! }, axis: 0))
   }
 
-  /// The pooled features `[N, 1280]`, stage by stage.
+  /// The pooled features `[N, 1280]`, stage by stage on planar maps (networks whose 1×1 stages
+  /// have no blocked form).
   private func pooledFeatures(_ input: Tensor) -> Tensor {
     var x = stem(input)
     for block in blocks { x = block(x) }

@@ -45,11 +45,14 @@ public struct FoldedConvolution: Layer {
   private var storedBatchNorm: BatchNorm2D
   /// The convolution with the batch norm folded in (what runs).
   public private(set) var folded: Conv2D {
-    didSet { pointwise = PointwiseWeights(folded.weight, configuration: folded.configuration) }
+    didSet { (pointwise, blockedPointwise) = Self.pointwiseForms(of: folded) }
   }
   /// The folded weight laid out for the pointwise kernel, when the convolution is 1×1 with
   /// stride 1, no padding and one group.
   public private(set) var pointwise: PointwiseWeights?
+  /// The folded convolution packed for the channel-blocked pointwise kernel (the inference path
+  /// of `EfficientNetLite`), under the same condition as `pointwise`.
+  public private(set) var blockedPointwise: BlockedPointwiseConvolution?
 
   /// A unit made of `convolution`, then `batchNorm`, then `activation`, whose parameters are
   /// named `convolutionName + "." + name` and `batchNormName + "." + name`.
@@ -71,7 +74,18 @@ public struct FoldedConvolution: Layer {
     self.storedBatchNorm = batchNorm
     let folded = convolution.folding(batchNorm)
     self.folded = folded
-    self.pointwise = PointwiseWeights(folded.weight, configuration: folded.configuration)
+    (pointwise, blockedPointwise) = Self.pointwiseForms(of: folded)
+  }
+
+  /// The two packed forms of a pointwise `convolution` (nil for any other convolution).
+  private static func pointwiseForms(of convolution: Conv2D) -> (
+    PointwiseWeights?, BlockedPointwiseConvolution?
+  ) {
+    let (weight, bias) = (convolution.weight, convolution.bias)
+    guard let pointwise = PointwiseWeights(weight, configuration: convolution.configuration) else {
+      return (nil, nil)
+    }
+    return (pointwise, BlockedPointwiseConvolution(weight: weight, bias: bias))
   }
 
   /// The unfolded convolution.

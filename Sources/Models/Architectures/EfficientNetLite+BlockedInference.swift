@@ -1,0 +1,208 @@
+import Tensor
+
+extension EfficientNetLite {
+  /// The inference path of EfficientNet-Lite on 16-channel blocks (`ChannelBlocks`, the "NCHWc"
+  /// layout of onnxruntime): the stem writes its output in blocks, every MBConv stage and the
+  /// head read and write blocks, and the global average pool reads them, so no feature map is
+  /// ever transposed and no weight is packed during a forward pass (the pointwise weights are
+  /// packed once, with the folding, in `FoldedConvolution.blockedPointwise`).
+  ///
+  /// One image runs through three buffers of the size of the largest feature map: a block's
+  /// input, its expanded map (then its output) and its depthwise output. The buffers are
+  /// allocated once per worker and reused for every image it runs.
+  ///
+  /// The arithmetic per output element does not depend on the batch, the thread count or how a
+  /// layer's output is split over threads, so the features are bit-identical across them.
+  struct BlockedInference {
+    /// One MBConv block on blocks.
+    struct Block {
+      var expansion: BlockedPointwiseConvolution?
+      var expansionClamp: ClosedRange<Float>?
+      var depthwise: BlockedDepthwiseConvolution
+      var depthwiseClamp: ClosedRange<Float>?
+      var projection: BlockedPointwiseConvolution
+      var projectionClamp: ClosedRange<Float>?
+      var addsInput: Bool
+      var inputPositions: Int
+      var outputPositions: Int
+    }
+
+    var stem: BlockedDenseConvolution
+    var stemClamp: ClosedRange<Float>?
+    var blocks: [Block]
+    var head: BlockedPointwiseConvolution
+    var headClamp: ClosedRange<Float>?
+    var headPositions: Int
+    /// The floats of the largest blocked feature map.
+    var bufferCount: Int
+
+    /// The plan for `height × width` images, or nil when a pointwise stage has no blocked form
+    /// (a network whose 1×1 layers are strided or padded).
+    init?(_ network: EfficientNetLite, height: Int, width: Int) {
+      let stemFolded = network.stem.folded
+      stem = BlockedDenseConvolution(
+        weight: stemFolded.weight, bias: stemFolded.bias,
+        configuration: stemFolded.configuration, inputHeight: height, inputWidth: width)
+      stemClamp = Self.clamp(network.stem)
+      var (h, w) = (stem.outputHeight, stem.outputWidth)
+      var largest = ChannelBlocks.elementCount(
+        channels: stem.outputChannels, positions: h * w)
+      blocks = []
+      for block in network.blocks {
+        var expansion: BlockedPointwiseConvolution?
+        if let stage = block.expansion {
+          guard let blocked = stage.blockedPointwise else { return nil }
+          expansion = blocked
+          largest = max(
+            largest, ChannelBlocks.elementCount(channels: blocked.outputChannels, positions: h * w))
+        }
+        let folded = block.depthwise.folded
+        let depthwise = BlockedDepthwiseConvolution(
+          weight: folded.weight, bias: folded.bias, configuration: folded.configuration,
+          inputHeight: h, inputWidth: w)
+        guard let projection = block.projection.blockedPointwise else { return nil }
+        let (outputHeight, outputWidth) = (depthwise.outputHeight, depthwise.outputWidth)
+        largest = max(
+          largest,
+          ChannelBlocks.elementCount(
+            channels: depthwise.channels, positions: outputHeight * outputWidth),
+          ChannelBlocks.elementCount(
+            channels: projection.outputChannels, positions: outputHeight * outputWidth))
+        blocks.append(
+          Block(
+            expansion: expansion, expansionClamp: block.expansion.flatMap(Self.clamp),
+            depthwise: depthwise, depthwiseClamp: Self.clamp(block.depthwise),
+            projection: projection, projectionClamp: Self.clamp(block.projection),
+            addsInput: block.hasIdentitySkip, inputPositions: h * w,
+            outputPositions: outputHeight * outputWidth))
+        (h, w) = (outputHeight, outputWidth)
+      }
+      guard let head = network.head.blockedPointwise else { return nil }
+      self.head = head
+      headClamp = Self.clamp(network.head)
+      headPositions = h * w
+      bufferCount = max(
+        largest, ChannelBlocks.elementCount(channels: head.outputChannels, positions: h * w))
+    }
+
+    private static func clamp(_ unit: FoldedConvolution) -> ClosedRange<Float>? {
+      unit.activation == .relu6 ? 0...6 : nil
+    }
+
+    /// The pooled features `[N, F]` of normalised images `[N, 3, H, W]`: the images spread over
+    /// the cores (each image on one core), or, for one image, each layer's output blocks spread
+    /// over the cores.
+    func pooledFeatures(_ input: Tensor) -> Tensor {
+      let (batch, imageCount) = (input.shape[0], input.count / max(input.shape[0], 1))
+      let featureCount = head.outputChannels
+      let threads = ComputeThreads.count
+      return input.withUnsafeBufferPointer { images in
+        Tensor(shape: [batch, featureCount]) { features in
+          guard let images = images.baseAddress, let features = features.baseAddress else {
+            return
+          }
+          let (source, target) = (SharedPointer(images), SharedMutablePointer(features))
+          if batch == 1 || threads == 1 {
+            withBuffers { buffers in
+              for n in 0..<batch {
+                run(
+                  source.pointer + n * imageCount, buffers, threads: threads,
+                  features: target.pointer + n * featureCount)
+              }
+            }
+            return
+          }
+          let workers = min(threads, batch)
+          ComputeThreads.parallelFor(workers) { worker in
+            withBuffers { buffers in
+              for n in (batch * worker / workers)..<(batch * (worker + 1) / workers) {
+                run(
+                  source.pointer + n * imageCount, buffers, threads: 1,
+                  features: target.pointer + n * featureCount)
+              }
+            }
+          }
+        }
+      }
+    }
+
+    private func withBuffers(_ body: ([UnsafeMutablePointer<Float>]) -> Void) {
+      let storage = UnsafeMutablePointer<Float>.allocate(capacity: 3 * bufferCount)
+      defer { storage.deallocate() }
+      body((0..<3).map { storage + $0 * bufferCount })
+    }
+
+    /// One image through the network into `features`, each layer split over `threads` threads.
+    private func run(
+      _ image: UnsafePointer<Float>, _ buffers: [UnsafeMutablePointer<Float>], threads: Int,
+      features: UnsafeMutablePointer<Float>
+    ) {
+      var (input, spare, filtered) = (buffers[0], buffers[1], buffers[2])
+      split(stem.outputHeight, threads) { rows in
+        stem.apply(image, clampingTo: stemClamp, output: input, outputRows: rows)
+      }
+      for block in blocks {
+        var hidden = UnsafePointer(input)
+        if let expansion = block.expansion {
+          let (source, target) = (SharedPointer(input), SharedMutablePointer(spare))
+          split(expansion.outputBlockCount, threads) { range in
+            expansion.apply(
+              source.pointer, positions: block.inputPositions, residual: nil,
+              clampingTo: block.expansionClamp, output: target.pointer, outputBlocks: range)
+          }
+          hidden = UnsafePointer(spare)
+        }
+        let (hiddenSource, filteredTarget) = (SharedPointer(hidden), SharedMutablePointer(filtered))
+        split(block.depthwise.blockCount, threads) { range in
+          block.depthwise.apply(
+            hiddenSource.pointer, clampingTo: block.depthwiseClamp,
+            output: filteredTarget.pointer, blocks: range)
+        }
+        // The expanded map is dead: the projection writes into its buffer.
+        let (filteredSource, residual, target) = (
+          SharedPointer(filtered), SharedPointer(input), SharedMutablePointer(spare)
+        )
+        split(block.projection.outputBlockCount, threads) { range in
+          block.projection.apply(
+            filteredSource.pointer, positions: block.outputPositions,
+            residual: block.addsInput ? residual.pointer : nil,
+            clampingTo: block.projectionClamp, output: target.pointer, outputBlocks: range)
+        }
+        swap(&input, &spare)
+      }
+      let (source, target) = (SharedPointer(input), SharedMutablePointer(spare))
+      split(head.outputBlockCount, threads) { range in
+        head.apply(
+          source.pointer, positions: headPositions, residual: nil, clampingTo: headClamp,
+          output: target.pointer, outputBlocks: range)
+      }
+      ChannelBlocks.averagePool(
+        spare, channels: head.outputChannels, positions: headPositions, into: features)
+    }
+
+    /// `body` on `threads` contiguous parts of `0..<count`, in parallel when `threads > 1`.
+    private func split(_ count: Int, _ threads: Int, _ body: (Range<Int>) -> Void) {
+      let parts = min(threads, count)
+      if parts <= 1 {
+        body(0..<count)
+        return
+      }
+      ComputeThreads.parallelFor(parts) { part in
+        body((count * part / parts)..<(count * (part + 1) / parts))
+      }
+    }
+  }
+}
+
+/// A read-only pointer shared by the iterations of one `parallelFor`.
+private struct SharedPointer: @unchecked Sendable {
+  let pointer: UnsafePointer<Float>
+  init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
+  init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = UnsafePointer(pointer) }
+}
+
+/// A pointer the iterations of one `parallelFor` write at disjoint places.
+private struct SharedMutablePointer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Float>
+  init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
