@@ -103,11 +103,13 @@ public enum ChannelBlocks {
     into output: UnsafeMutablePointer<Float>
   ) {
     let scale = 1 / Float(positions)
+    let raw = UnsafeRawPointer(input)
+    let blockBytes = width * MemoryLayout<Float>.stride
     for b in 0..<blockCount(channels) {
-      let slab = input + b * positions * width
-      var sums = [Float](repeating: 0, count: width)
+      var sums = SIMD16<Float>(repeating: 0)
       for p in 0..<positions {
-        for lane in 0..<width { sums[lane] += slab[p * width + lane] }
+        sums += raw.loadUnaligned(
+          fromByteOffset: (b * positions + p) * blockBytes, as: SIMD16<Float>.self)
       }
       for lane in 0..<width where b * width + lane < channels {
         output[b * width + lane] = sums[lane] * scale
