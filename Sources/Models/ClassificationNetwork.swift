@@ -8,4 +8,12 @@ public protocol ClassificationNetwork: Layer {
   var lastConvolutionalLayer: String { get }
   /// Every dotted layer path that `forward(_:context:)` can capture.
   var layerPaths: [String] { get }
+  /// The flattened output of `featureLayer`, `[N, F]`, for a batch `input`, computed by a
+  /// faster inference-only path; nil when the network has none, and callers capture the
+  /// feature layer from `forward(_:context:)` instead (the default).
+  func inferenceFeatures(_ input: Tensor) -> Tensor?
+}
+
+extension ClassificationNetwork {
+  public func inferenceFeatures(_ input: Tensor) -> Tensor? { nil }
 }

@@ -71,8 +71,10 @@ public struct Classifier: ImageClassifier {
 
   public func features(_ images: Tensor) -> Tensor {
     checkBatch(images)
+    let normalized = normalization(images)
+    if let features = network.inferenceFeatures(normalized) { return features }
     let context = ForwardContext(capturing: [network.featureLayer])
-    _ = network.forward(normalization(images), context: context)
+    _ = network.forward(normalized, context: context)
     guard let activation = context.activations[network.featureLayer] else {
       preconditionFailure("The network did not record its feature layer '\(network.featureLayer)'.")
     }

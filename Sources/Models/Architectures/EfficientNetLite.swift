@@ -264,6 +264,14 @@ public struct EfficientNetLite: ClassificationNetwork {
     return classifier(Tensor.concatenate(rows.map { $0! }, axis: 0))
   }
 
+  /// The pooled features `[N, 1280]` (the output of `_avg_pooling`) by the blocked inference
+  /// path; nil only for a network whose 1×1 stages have no blocked form.
+  public func inferenceFeatures(_ input: Tensor) -> Tensor? {
+    checkInput(input)
+    return BlockedInference(self, height: input.shape[2], width: input.shape[3])?
+      .pooledFeatures(input)
+  }
+
   /// The pooled features `[N, 1280]`, stage by stage on planar maps (networks whose 1×1 stages
   /// have no blocked form).
   private func pooledFeatures(_ input: Tensor) -> Tensor {
