@@ -164,3 +164,4 @@ void ck_parallel_run(long chunks, ck_parallel_task task, void *context);
 int ck_parallel_in_chunk(void);
 
 #endif
+#include "blocked_depthwise.h"
