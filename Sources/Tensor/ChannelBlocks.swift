@@ -1,3 +1,5 @@
+import CKernels
+
 /// The 16-channel-blocked layout of one image's feature map, `[⌈C/16⌉, H, W, 16]`: element
 /// `(c, i, j)` of a `[C, H, W]` map sits at `((c / 16)·H·W + i·W + j)·16 + c % 16`, and the
 /// channels past `C` in the last block are zero.
@@ -97,23 +99,14 @@ public enum ChannelBlocks {
   /// The mean over the positions of each channel of a blocked map, written to `output[c]` for
   /// `c < channels` (a global average pool).
   ///
+  /// Summed in position order in 16-lane vectors (`ck_blocked_average_pool`), then scaled by
+  /// `1 / positions`.
+  ///
   /// - Complexity: O(`paddedCount(channels)·positions`).
   public static func averagePool(
     _ input: UnsafePointer<Float>, channels: Int, positions: Int,
     into output: UnsafeMutablePointer<Float>
   ) {
-    let scale = 1 / Float(positions)
-    let raw = UnsafeRawPointer(input)
-    let blockBytes = width * MemoryLayout<Float>.stride
-    for b in 0..<blockCount(channels) {
-      var sums = SIMD16<Float>(repeating: 0)
-      for p in 0..<positions {
-        sums += raw.loadUnaligned(
-          fromByteOffset: (b * positions + p) * blockBytes, as: SIMD16<Float>.self)
-      }
-      for lane in 0..<width where b * width + lane < channels {
-        output[b * width + lane] = sums[lane] * scale
-      }
-    }
+    ck_blocked_average_pool(input, channels, positions, output)
   }
 }

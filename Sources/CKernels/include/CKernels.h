@@ -166,3 +166,4 @@ int ck_parallel_in_chunk(void);
 #endif
 
 #include "blocked_pointwise.h"
+#include "blocked_depthwise.h"

@@ -1,0 +1,154 @@
+// Depthwise convolution in the channel-blocked layout `[⌈C/16⌉, H, W, 16]`.
+//
+// One vector holds one position of a block of 16 channels, and each channel has its own kernel,
+// so a tap `(kh, kw)` is one multiply–add of the block's weight vector for that tap with the
+// input vector at the tapped position: no transposition, no shuffle for stride 2, and no lane
+// wasted on a 7-wide row. Per output row a run of `N` positions (8, else 4, else 1) is held in
+// `N` independent accumulators while the taps go by; each tap's weight vector is loaded once
+// per run and its input vectors come straight from the row (for stride 1 a loaded vector serves
+// `KW` taps of neighbouring positions, the compiler keeps it in a register). Kernel rows that
+// fall outside the image are skipped for the whole row; runs that touch the left or right
+// padding read a masked (zero) vector there instead of branching per tap. The bias starts the
+// sum, and the clamp and the zeroing of the padding channels happen in registers before the
+// single store.
+//
+// A block of a 112×112 plane is 800 KB: it is streamed row by row, the `KH` input rows one
+// output row reads (at most 5·112·64 B = 35 KB) stay in the L1/L2 caches between rows.
+
+#include "CKernels.h"
+#include "blocked_depthwise.h"
+#include "blocked_vector.h"
+
+/// `N` output positions of one row of one block, starting at input column `c0` (the first
+/// position's leftmost tap): `x` is the block's plane, `w` its `[KH·KW][16]` weights, the
+/// kernel rows `[khLo, khHi)` are inside the image (input row `ihBase + kh`). With `checked`,
+/// columns outside `[0, W)` read as zero.
+CK_INLINE void depthwise_run(const float *restrict x, long W, const float *restrict w,
+                             long KW, long S, const int N, const int checked, bv16 bias,
+                             long ihBase, long khLo, long khHi, long c0, bv16 lower, bv16 upper,
+                             bi16 keep, float *restrict y) {
+  bv16 acc[8];
+  for (int p = 0; p < N; p++) acc[p] = bias;
+  for (long kh = khLo; kh < khHi; kh++) {
+    const float *restrict xr = x + (ihBase + kh) * W * CK_BLOCK;
+    const float *restrict wr = w + kh * KW * CK_BLOCK;
+    for (long kw = 0; kw < KW; kw++) {
+      const bv16 wv = bload(wr + kw * CK_BLOCK);
+      for (int p = 0; p < N; p++) {
+        const long col = c0 + p * S + kw;
+        bv16 v;
+        if (checked) {
+          const int inside = (unsigned long)col < (unsigned long)W;
+          v = (bv16)((bi16)bload(xr + (inside ? col : 0) * CK_BLOCK) & -inside);
+        } else {
+          v = bload(xr + col * CK_BLOCK);
+        }
+        acc[p] += v * wv;
+      }
+    }
+  }
+  for (int p = 0; p < N; p++) bstore(y + p * CK_BLOCK, bfinish(acc[p], lower, upper, keep));
+}
+
+/// The run of `N` positions from output column `ow`, unchecked when it lies inside the columns
+/// `[owLo, owHi)` whose taps are all inside the image.
+#define DEPTHWISE_RUN(N_, ow_)                                                                   \
+  do {                                                                                           \
+    const long o_ = (ow_);                                                                       \
+    if (o_ >= owLo && o_ + (N_) <= owHi) {                                                       \
+      depthwise_run(x, W, w, KW, S, N_, 0, bias, ihBase, khLo, khHi, o_ * S - padLeft, lower,    \
+                    upper, keep, yr + o_ * CK_BLOCK);                                            \
+    } else {                                                                                     \
+      depthwise_run(x, W, w, KW, S, N_, 1, bias, ihBase, khLo, khHi, o_ * S - padLeft, lower,    \
+                    upper, keep, yr + o_ * CK_BLOCK);                                            \
+    }                                                                                            \
+  } while (0)
+
+/// One block: every output row, cut into runs of 8 positions, a run of 4 for a remainder of 4
+/// or more, and a last run of 4 that ends at the row's end (overlapping the previous run).
+CK_INLINE void depthwise_block(const float *restrict x, const float *restrict w, bv16 bias,
+                               const CKWindow *g, long KW, long S, bv16 lower, bv16 upper,
+                               bi16 keep, float *restrict y) {
+  const long H = g->height, W = g->width, KH = g->kernelHeight;
+  const long Ho = g->outputHeight, Wo = g->outputWidth;
+  const long sh = g->strideHeight, padTop = g->padTop, padLeft = g->padLeft;
+  long owLo, owHi;
+  ck_valid_range(-padLeft, S, W - KW + 1, Wo, &owLo, &owHi);
+  for (long oh = 0; oh < Ho; oh++) {
+    const long ihBase = oh * sh - padTop;
+    const long khLo = ck_max(0, -ihBase), khHi = ck_min(KH, H - ihBase);
+    float *restrict yr = y + oh * Wo * CK_BLOCK;
+    if (Wo >= 8) {
+      long ow = 0;
+      for (; ow + 8 <= Wo; ow += 8) DEPTHWISE_RUN(8, ow);
+      if (Wo - ow >= 4) {
+        DEPTHWISE_RUN(4, ow);
+        ow += 4;
+      }
+      if (ow < Wo) DEPTHWISE_RUN(4, Wo - 4);
+    } else if (Wo >= 4) {
+      DEPTHWISE_RUN(4, 0);
+      if (Wo > 4) DEPTHWISE_RUN(4, Wo - 4);
+    } else {
+      for (long ow = 0; ow < Wo; ow++) DEPTHWISE_RUN(1, ow);
+    }
+  }
+}
+
+// (The vectors are made inside inline helpers: a multi-versioned function's baseline clone may
+// not pass or return 512-bit vectors itself.)
+CK_INLINE void depthwise_blocks(const float *input, const float *packedWeights,
+                                const float *packedBias, long channels, const CKWindow *window,
+                                long firstBlock, long blockCount, float lower, float upper,
+                                float *output) {
+  const long KW = window->kernelWidth, S = window->strideWidth;
+  const long taps = window->kernelHeight * KW;
+  const long inputPlane = window->height * window->width * CK_BLOCK;
+  const long outputPlane = window->outputHeight * window->outputWidth * CK_BLOCK;
+  const bv16 lo = bsplat(lower), hi = bsplat(upper);
+  for (long b = firstBlock; b < firstBlock + blockCount; b++) {
+    const bi16 keep = block_lanes(channels - b * CK_BLOCK);
+    const bv16 bias = packedBias ? bload(packedBias + b * CK_BLOCK) : bsplat(0.0f);
+    const float *x = input + b * inputPlane;
+    const float *w = packedWeights + b * taps * CK_BLOCK;
+    float *y = output + b * outputPlane;
+    // The kernels of Lite0 (and most depthwise networks) get their own unrolled copies.
+    if (KW == 3 && S == 1) {
+      depthwise_block(x, w, bias, window, 3, 1, lo, hi, keep, y);
+    } else if (KW == 3 && S == 2) {
+      depthwise_block(x, w, bias, window, 3, 2, lo, hi, keep, y);
+    } else if (KW == 5 && S == 1) {
+      depthwise_block(x, w, bias, window, 5, 1, lo, hi, keep, y);
+    } else if (KW == 5 && S == 2) {
+      depthwise_block(x, w, bias, window, 5, 2, lo, hi, keep, y);
+    } else {
+      depthwise_block(x, w, bias, window, KW, S, lo, hi, keep, y);
+    }
+  }
+}
+
+CK_MULTIVERSION
+void ck_blocked_depthwise_forward(const float *input, const float *packedWeights,
+                                  const float *packedBias, long channels,
+                                  const CKWindow *window, long firstBlock, long blockCount,
+                                  float lower, float upper, float *output) {
+  depthwise_blocks(input, packedWeights, packedBias, channels, window, firstBlock, blockCount,
+                   lower, upper, output);
+}
+
+CK_INLINE void average_pool(const float *input, long channels, long positions, float *output) {
+  const float scale = 1.0f / (float)positions;
+  const long blocks = (channels + CK_BLOCK - 1) / CK_BLOCK;
+  for (long b = 0; b < blocks; b++) {
+    const float *slab = input + b * positions * CK_BLOCK;
+    bv16 sum = bsplat(0.0f);
+    for (long p = 0; p < positions; p++) sum += bload(slab + p * CK_BLOCK);
+    const long lanes = ck_min(CK_BLOCK, channels - b * CK_BLOCK);
+    for (long lane = 0; lane < lanes; lane++) output[b * CK_BLOCK + lane] = sum[lane] * scale;
+  }
+}
+
+CK_MULTIVERSION
+void ck_blocked_average_pool(const float *input, long channels, long positions, float *output) {
+  average_pool(input, channels, positions, output);
+}
