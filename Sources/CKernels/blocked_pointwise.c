@@ -37,20 +37,19 @@ CK_INLINE bv8 hsplat(float v) { return (bv8){v, v, v, v, v, v, v, v}; }
 
 /// `v < lower ? lower : (v > upper ? upper : v)` lane by lane (a NaN stays NaN).
 CK_INLINE bv16 bclamp(bv16 v, bv16 lower, bv16 upper) {
-  const bi16 below = v < lower, above = v > upper;
-  bi16 bits = (bi16)v;
-  bits = (bits & ~below) | ((bi16)lower & below);
-  bits = (bits & ~above) | ((bi16)upper & above);
-  return (bv16)bits;
+  // Two selects in sequence, each of which compiles to one vmaxps / vminps.
+  const bi16 below = v < lower;
+  const bv16 raised = (bv16)(((bi16)v & ~below) | ((bi16)lower & below));
+  const bi16 above = raised > upper;
+  return (bv16)(((bi16)raised & ~above) | ((bi16)upper & above));
 }
 
 /// `bclamp` on 8 lanes.
 CK_INLINE bv8 hclamp(bv8 v, bv8 lower, bv8 upper) {
-  const bi8 below = v < lower, above = v > upper;
-  bi8 bits = (bi8)v;
-  bits = (bits & ~below) | ((bi8)lower & below);
-  bits = (bits & ~above) | ((bi8)upper & above);
-  return (bv8)bits;
+  const bi8 below = v < lower;
+  const bv8 raised = (bv8)(((bi8)v & ~below) | ((bi8)lower & below));
+  const bi8 above = raised > upper;
+  return (bv8)(((bi8)raised & ~above) | ((bi8)upper & above));
 }
 
 long ck_blocked_pointwise_packed_count(long channels, long outputs) {
