@@ -167,6 +167,11 @@ CK_INLINE void bp_tile(const BPTile *t, const int NP, const int NB, const int HA
 /// measured as fast as 6 × 4 and 5 × 4 on Lite0's shapes; `-DBP_NP3=`/`-DBP_NP4=` override.)
 #define BP_NP1 28
 #define BP_NP2 14
+/// One full and one 8-lane block: the AVX-512F clone has no AVX-512VL, so 8-lane operations
+/// reach only the 16 registers ymm0–15; 12 accumulators leave room for the weight and the input.
+#ifndef BP_NP2H
+#define BP_NP2H 12
+#endif
 #ifndef BP_NP3
 #define BP_NP3 9
 #endif
@@ -216,7 +221,7 @@ BP_POSITIONS(4, 1, BP_NP4)
 BP_POSITIONS(3, 0, BP_NP3)
 BP_POSITIONS(3, 1, BP_NP3)
 BP_POSITIONS(2, 0, BP_NP2)
-BP_POSITIONS(2, 1, BP_NP2)
+BP_POSITIONS(2, 1, BP_NP2H)
 BP_POSITIONS(1, 0, BP_NP1)
 BP_POSITIONS(1, 1, BP_NP1)
 
