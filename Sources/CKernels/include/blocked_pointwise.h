@@ -26,7 +26,8 @@ void ck_blocked_pointwise_pack(const float *weights, long channels, long outputs
 /// `residual` (NULL for none) are blocked `[⌈outputs/16⌉, positions, 16]`; `bias` (NULL for
 /// none) holds `⌈outputs/16⌉·16` floats, zero past `outputs`. The padding lanes of the output
 /// (channels ≥ `outputs`) are written as 0. Single-threaded; `blocks` may split one image over
-/// threads, and each output element is computed the same way whatever the split.
+/// threads, and each output element is computed the same way whatever the split (split at
+/// multiples of 4 blocks: a split inside a packed group runs narrower register tiles).
 /// O(`positions · channels · 16·blockCount`) multiply–adds.
 void ck_blocked_pointwise_forward(const float *input, long positions, long channels,
                                   const float *packed, long outputs, const float *bias,
