@@ -27,7 +27,7 @@ CK_INLINE void depthwise_run(const float *restrict x, long W, const float *restr
                              long KW, long S, const int N, const int checked, bv16 bias,
                              long ihBase, long khLo, long khHi, long c0, bv16 lower, bv16 upper,
                              bi16 keep, float *restrict y) {
-  bv16 acc[16];
+  bv16 acc[8];
   for (int p = 0; p < N; p++) acc[p] = bias;
   for (long kh = khLo; kh < khHi; kh++) {
     const float *restrict xr = x + (ihBase + kh) * W * CK_BLOCK;
@@ -64,21 +64,14 @@ CK_INLINE void depthwise_run(const float *restrict x, long W, const float *restr
     }                                                                                            \
   } while (0)
 
-#ifndef CK_S1_RUN
-#define CK_S1_RUN 8
-#endif
-#ifndef CK_S2_RUN
-#define CK_S2_RUN 8
-#endif
-
 /// Every output row of one block, cut into runs of 8 positions, a run of 4 for a remainder of
 /// 4 or more, and a last run of 4 that ends at the row's end (overlapping the previous run).
 /// `x` is `[H][W][16]`, read from column `ow·S − padLeft`; the runs inside `[owLo, owHi)` are
 /// unchecked.
 CK_INLINE void depthwise_rows(const float *restrict x, long W, long padLeft, long owLo,
                               long owHi, const float *restrict w, bv16 bias, const CKWindow *g,
-                              long KW, long S, const int R, bv16 lower, bv16 upper,
-                              bi16 keep, float *restrict y) {
+                              long KW, long S, bv16 lower, bv16 upper, bi16 keep,
+                              float *restrict y) {
   const long H = g->height, KH = g->kernelHeight;
   const long Ho = g->outputHeight, Wo = g->outputWidth;
   const long sh = g->strideHeight, padTop = g->padTop;
@@ -88,8 +81,6 @@ CK_INLINE void depthwise_rows(const float *restrict x, long W, long padLeft, lon
     float *restrict yr = y + oh * Wo * CK_BLOCK;
     if (Wo >= 8) {
       long ow = 0;
-      if (R > 8)
-        for (; ow + R <= Wo; ow += R) DEPTHWISE_RUN(R, ow);
       for (; ow + 8 <= Wo; ow += 8) DEPTHWISE_RUN(8, ow);
       if (Wo - ow >= 4) {
         DEPTHWISE_RUN(4, ow);
@@ -135,11 +126,9 @@ CK_INLINE void depthwise_block(const float *restrict x, const float *restrict w,
         bstore(dst + j * CK_BLOCK, col >= 0 && col < W ? bload(src + col * CK_BLOCK) : zero);
       }
     }
-    depthwise_rows(padded, Wp, 0, 0, Wo, w, bias, g, KW, S, S == 1 ? CK_S1_RUN : CK_S2_RUN, lower, upper,
-                   keep, y);
+    depthwise_rows(padded, Wp, 0, 0, Wo, w, bias, g, KW, S, lower, upper, keep, y);
   } else {
-    depthwise_rows(x, W, padLeft, owLo, owHi, w, bias, g, KW, S, S == 1 ? CK_S1_RUN : CK_S2_RUN,
-                   lower, upper, keep, y);
+    depthwise_rows(x, W, padLeft, owLo, owHi, w, bias, g, KW, S, lower, upper, keep, y);
   }
 }
 
