@@ -54,7 +54,7 @@ final class BlockedDepthwiseConvolutionTests: XCTestCase {
       stride: stride, padding: padding, groups: channels)
     let blockedInput = ChannelBlocks.blocked(x)
     for b in [bias, nil] {
-      for clamp in [nil, 0...1 as ClosedRange<Float>] {
+      for clamp in [nil, 0.25...1.5 as ClosedRange<Float>] {
         let reference = expected(x, w, b, configuration, clamp)
         let convolution = BlockedDepthwiseConvolution(
           weight: w, bias: b, configuration: configuration, inputHeight: height,
@@ -71,7 +71,7 @@ final class BlockedDepthwiseConvolutionTests: XCTestCase {
           planar, reference, absoluteTolerance: 1e-5, relativeTolerance: 1e-5,
           "C \(channels), kernel \(kernel), stride \(stride), \(height)×\(width), \(padding)",
           file: file, line: line)
-        // Padding channels: exactly +0 (the clamp 0...1 would lift them to 0, a bias off 0).
+        // Padding channels: exactly +0 (unmasked, the clamp would lift them to 0.25).
         let positions = convolution.outputHeight * convolution.outputWidth
         let lastBlock = (convolution.blockCount - 1) * positions * ChannelBlocks.width
         for p in 0..<positions {
