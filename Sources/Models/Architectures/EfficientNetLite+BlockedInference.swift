@@ -145,7 +145,7 @@ extension EfficientNetLite {
         var hidden = UnsafePointer(input)
         if let expansion = block.expansion {
           let (source, target) = (SharedPointer(input), SharedMutablePointer(spare))
-          split(expansion.outputBlockCount, threads) { range in
+          split(expansion.outputBlockCount, threads, alignment: 4) { range in
             expansion.apply(
               source.pointer, positions: block.inputPositions, residual: nil,
               clampingTo: block.expansionClamp, output: target.pointer, outputBlocks: range)
@@ -162,7 +162,7 @@ extension EfficientNetLite {
         let (filteredSource, residual, target) = (
           SharedPointer(filtered), SharedPointer(input), SharedMutablePointer(spare)
         )
-        split(block.projection.outputBlockCount, threads) { range in
+        split(block.projection.outputBlockCount, threads, alignment: 4) { range in
           block.projection.apply(
             filteredSource.pointer, positions: block.outputPositions,
             residual: block.addsInput ? residual.pointer : nil,
@@ -171,7 +171,7 @@ extension EfficientNetLite {
         swap(&input, &spare)
       }
       let (source, target) = (SharedPointer(input), SharedMutablePointer(spare))
-      split(head.outputBlockCount, threads) { range in
+      split(head.outputBlockCount, threads, alignment: 4) { range in
         head.apply(
           source.pointer, positions: headPositions, residual: nil, clampingTo: headClamp,
           output: target.pointer, outputBlocks: range)
@@ -180,15 +180,22 @@ extension EfficientNetLite {
         spare, channels: head.outputChannels, positions: headPositions, into: features)
     }
 
-    /// `body` on `threads` contiguous parts of `0..<count`, in parallel when `threads > 1`.
-    private func split(_ count: Int, _ threads: Int, _ body: (Range<Int>) -> Void) {
-      let parts = min(threads, count)
+    /// `body` on `threads` contiguous parts of `0..<count` whose bounds are multiples of
+    /// `alignment` (the pointwise kernel's group of 4 output blocks: a part that starts inside
+    /// a group runs narrower, slower register tiles), in parallel when `threads > 1`.
+    private func split(
+      _ count: Int, _ threads: Int, alignment: Int = 1, _ body: (Range<Int>) -> Void
+    ) {
+      let groups = (count + alignment - 1) / alignment
+      let parts = min(threads, groups)
       if parts <= 1 {
         body(0..<count)
         return
       }
       ComputeThreads.parallelFor(parts) { part in
-        body((count * part / parts)..<(count * (part + 1) / parts))
+        let start = min(count, alignment * (groups * part / parts))
+        let end = min(count, alignment * (groups * (part + 1) / parts))
+        body(start..<end)
       }
     }
   }
