@@ -64,8 +64,9 @@ CK_INLINE void depthwise_run(const float *restrict x, long W, const float *restr
     }                                                                                            \
   } while (0)
 
-/// Every output row of one block, cut into runs of 8 positions, a run of 4 for a remainder of
-/// 4 or more, and a last run of 4 that ends at the row's end (overlapping the previous run).
+/// Every output row of one block, cut into runs of 8 positions and one run of the remaining 4 to
+/// 7; a remainder of 1 to 3 is a run of 4 that ends at the row's end (overlapping the previous
+/// run), or single positions in a row narrower than 4.
 /// `x` is `[H][W][16]`, read from column `ow·S − padLeft`; the runs inside `[owLo, owHi)` are
 /// unchecked.
 CK_INLINE void depthwise_rows(const float *restrict x, long W, long padLeft, long owLo,
@@ -79,19 +80,29 @@ CK_INLINE void depthwise_rows(const float *restrict x, long W, long padLeft, lon
     const long ihBase = oh * sh - padTop;
     const long khLo = ck_max(0, -ihBase), khHi = ck_min(KH, H - ihBase);
     float *restrict yr = y + oh * Wo * CK_BLOCK;
-    if (Wo >= 8) {
-      long ow = 0;
-      for (; ow + 8 <= Wo; ow += 8) DEPTHWISE_RUN(8, ow);
-      if (Wo - ow >= 4) {
-        DEPTHWISE_RUN(4, ow);
-        ow += 4;
+    long ow = 0;
+    for (; ow + 8 <= Wo; ow += 8) DEPTHWISE_RUN(8, ow);
+    switch (Wo - ow) {
+    case 0:
+      break;
+    case 7:
+      DEPTHWISE_RUN(7, ow);
+      break;
+    case 6:
+      DEPTHWISE_RUN(6, ow);
+      break;
+    case 5:
+      DEPTHWISE_RUN(5, ow);
+      break;
+    case 4:
+      DEPTHWISE_RUN(4, ow);
+      break;
+    default:
+      if (Wo >= 4) {
+        DEPTHWISE_RUN(4, Wo - 4);
+      } else {
+        for (; ow < Wo; ow++) DEPTHWISE_RUN(1, ow);
       }
-      if (ow < Wo) DEPTHWISE_RUN(4, Wo - 4);
-    } else if (Wo >= 4) {
-      DEPTHWISE_RUN(4, 0);
-      if (Wo > 4) DEPTHWISE_RUN(4, Wo - 4);
-    } else {
-      for (long ow = 0; ow < Wo; ow++) DEPTHWISE_RUN(1, ow);
     }
   }
 }
@@ -114,7 +125,8 @@ CK_INLINE void depthwise_block(const float *restrict x, const float *restrict w,
   const long Wp = (Wo - 1) * S + KW;
   // Measured on one Zen 4 core (Lite0's shapes): the copy pays for 5×5 kernels (1.3–1.8× on
   // 7×7 to 28×28 planes) and for rows shorter than one run, not for a 3×3 kernel on wider rows
-  // (0.5–0.9×: 2.25 to 9 multiply–adds per copied vector).
+  // (0.6–0.95×: 2.25 to 9 multiply–adds per copied vector, and a 512-bit store costs about two
+  // multiply–adds on this core).
   const int worthIt = g->kernelHeight * KW >= 25 || Wo < 8;
   if (padded && worthIt && (owLo > 0 || owHi < Wo) && H * Wp * CK_BLOCK <= CK_PADDED_BLOCK) {
     const bv16 zero = bsplat(0.0f);
