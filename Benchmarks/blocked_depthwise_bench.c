@@ -11,8 +11,9 @@
 // timed calls, after warm-up; the check column is the largest |blocked − current| after
 // unblocking.
 //
-// Build and run from the repository root (one core):
-//   clang -O3 -std=gnu11 -ISources/CKernels/include -ISources/CKernels \
+// Build and run from the repository root (one core; -O2 as in SwiftPM's release build of C
+// targets, which is what the package runs):
+//   clang -O2 -std=gnu11 -ISources/CKernels/include -ISources/CKernels \
 //     $(pkg-config --cflags openblas) Benchmarks/blocked_depthwise_bench.c \
 //     Sources/CKernels/blocked_depthwise.c Sources/CKernels/blocked_dense.c \
 //     Sources/CKernels/depthwise.c Sources/CKernels/depthwise_channels.c \

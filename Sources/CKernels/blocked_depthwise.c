@@ -3,14 +3,15 @@
 // One vector holds one position of a block of 16 channels, and each channel has its own kernel,
 // so a tap `(kh, kw)` is one multiply–add of the block's weight vector for that tap with the
 // input vector at the tapped position: no transposition, no shuffle for stride 2, and no lane
-// wasted on a 7-wide row. Per output row a run of `N` positions (8, else 4, else 1) is held in
+// wasted on a 7-wide row. Per output row a run of `N` positions (8, then 4 to 7) is held in
 // `N` independent accumulators while the taps go by; each tap's weight vector is loaded once
 // per run and its input vectors come straight from the row (for stride 1 a loaded vector serves
 // `KW` taps of neighbouring positions, the compiler keeps it in a register). Kernel rows that
 // fall outside the image are skipped for the whole row; runs that touch the left or right
-// padding read a masked (zero) vector there instead of branching per tap. The bias starts the
-// sum, and the clamp and the zeroing of the padding channels happen in registers before the
-// single store.
+// padding skip the taps there (a branch per tap that is the same on every row, so predicted),
+// or, on short stride-1 rows where such runs are the whole row, the block is first copied with
+// its padding columns to a stack buffer. The bias starts the sum, and the clamp and the zeroing
+// of the padding channels happen in registers before the single store.
 //
 // A block of a 112×112 plane is 800 KB: it is streamed row by row, the `KH` input rows one
 // output row reads (at most 5·112·64 B = 35 KB) stay in the L1/L2 caches between rows.
@@ -22,28 +23,25 @@
 /// `N` output positions of one row of one block, starting at input column `c0` (the first
 /// position's leftmost tap): `x` is the block's plane, `w` its `[KH·KW][16]` weights, the
 /// kernel rows `[khLo, khHi)` are inside the image (input row `ihBase + kh`). With `checked`,
-/// columns outside `[0, W)` read as zero.
+/// the taps on columns outside `[0, W)` are skipped.
 CK_INLINE void depthwise_run(const float *restrict x, long W, const float *restrict w,
                              long KW, long S, const int N, const int checked, bv16 bias,
                              long ihBase, long khLo, long khHi, long c0, bv16 lower, bv16 upper,
                              bi16 keep, float *restrict y) {
   bv16 acc[8];
   for (int p = 0; p < N; p++) acc[p] = bias;
+  // The offsets `q = p·S + kw` from `c0` that lie inside the row: `[qLo, qHi)`.
+  const long qLo = checked ? ck_max(0, -c0) : 0, qHi = checked ? W - c0 : 0;
   for (long kh = khLo; kh < khHi; kh++) {
-    const float *restrict xr = x + (ihBase + kh) * W * CK_BLOCK;
+    const float *restrict xr = x + (ihBase + kh) * W * CK_BLOCK + c0 * CK_BLOCK;
     const float *restrict wr = w + kh * KW * CK_BLOCK;
     for (long kw = 0; kw < KW; kw++) {
       const bv16 wv = bload(wr + kw * CK_BLOCK);
       for (int p = 0; p < N; p++) {
-        const long col = c0 + p * S + kw;
-        bv16 v;
-        if (checked) {
-          const int inside = (unsigned long)col < (unsigned long)W;
-          v = (bv16)((bi16)bload(xr + (inside ? col : 0) * CK_BLOCK) & -inside);
-        } else {
-          v = bload(xr + col * CK_BLOCK);
-        }
-        acc[p] += v * wv;
+        const long q = p * S + kw;
+        // A tap in the padding adds nothing: skipped (the test is the same for every row of
+        // the run, so the branch is predicted).
+        if (!checked || (q >= qLo && q < qHi)) acc[p] += bload(xr + q * CK_BLOCK) * wv;
       }
     }
   }
@@ -64,8 +62,9 @@ CK_INLINE void depthwise_run(const float *restrict x, long W, const float *restr
     }                                                                                            \
   } while (0)
 
-/// Every output row of one block, cut into runs of 8 positions, a run of 4 for a remainder of
-/// 4 or more, and a last run of 4 that ends at the row's end (overlapping the previous run).
+/// Every output row of one block, cut into runs of 8 positions and one run of the remaining 4 to
+/// 7; a remainder of 1 to 3 is a run of 4 that ends at the row's end (overlapping the previous
+/// run), or single positions in a row narrower than 4.
 /// `x` is `[H][W][16]`, read from column `ow·S − padLeft`; the runs inside `[owLo, owHi)` are
 /// unchecked.
 CK_INLINE void depthwise_rows(const float *restrict x, long W, long padLeft, long owLo,
@@ -79,19 +78,29 @@ CK_INLINE void depthwise_rows(const float *restrict x, long W, long padLeft, lon
     const long ihBase = oh * sh - padTop;
     const long khLo = ck_max(0, -ihBase), khHi = ck_min(KH, H - ihBase);
     float *restrict yr = y + oh * Wo * CK_BLOCK;
-    if (Wo >= 8) {
-      long ow = 0;
-      for (; ow + 8 <= Wo; ow += 8) DEPTHWISE_RUN(8, ow);
-      if (Wo - ow >= 4) {
-        DEPTHWISE_RUN(4, ow);
-        ow += 4;
+    long ow = 0;
+    for (; ow + 8 <= Wo; ow += 8) DEPTHWISE_RUN(8, ow);
+    switch (Wo - ow) {
+    case 0:
+      break;
+    case 7:
+      DEPTHWISE_RUN(7, ow);
+      break;
+    case 6:
+      DEPTHWISE_RUN(6, ow);
+      break;
+    case 5:
+      DEPTHWISE_RUN(5, ow);
+      break;
+    case 4:
+      DEPTHWISE_RUN(4, ow);
+      break;
+    default:
+      if (Wo >= 4) {
+        DEPTHWISE_RUN(4, Wo - 4);
+      } else {
+        for (; ow < Wo; ow++) DEPTHWISE_RUN(1, ow);
       }
-      if (ow < Wo) DEPTHWISE_RUN(4, Wo - 4);
-    } else if (Wo >= 4) {
-      DEPTHWISE_RUN(4, 0);
-      if (Wo > 4) DEPTHWISE_RUN(4, Wo - 4);
-    } else {
-      for (long ow = 0; ow < Wo; ow++) DEPTHWISE_RUN(1, ow);
     }
   }
 }
@@ -99,11 +108,11 @@ CK_INLINE void depthwise_rows(const float *restrict x, long W, long padLeft, lon
 /// The floats of the stack scratch that holds one block padded along its rows (64 KiB).
 #define CK_PADDED_BLOCK (16384)
 
-/// One block. When some runs would touch the left or right padding and the block, widened by
-/// its padding columns, fits `padded` (`CK_PADDED_BLOCK` floats), the block is first copied
-/// there with zero columns on both sides (one load and store per input vector, against
-/// `KH·KW/S²` multiply–adds), so that every run is unchecked; otherwise the border runs mask
-/// their loads.
+/// One block. When the runs that touch the left or right padding are most of a row and the
+/// block, widened by its padding columns, fits `padded` (`CK_PADDED_BLOCK` floats), the block is
+/// first copied there with zero columns on both sides (one load and store per input vector,
+/// against `KH·KW` multiply–adds), so that every run is unchecked; otherwise the border runs
+/// skip their taps in the padding.
 CK_INLINE void depthwise_block(const float *restrict x, const float *restrict w, bv16 bias,
                                const CKWindow *g, long KW, long S, bv16 lower, bv16 upper,
                                bi16 keep, float *restrict padded, float *restrict y) {
@@ -112,10 +121,13 @@ CK_INLINE void depthwise_block(const float *restrict x, const float *restrict w,
   ck_valid_range(-padLeft, S, W - KW + 1, Wo, &owLo, &owHi);
   // The columns the windows span, from the first padding column.
   const long Wp = (Wo - 1) * S + KW;
-  // Measured on one Zen 4 core (Lite0's shapes): the copy pays for 5×5 kernels (1.3–1.8× on
-  // 7×7 to 28×28 planes) and for rows shorter than one run, not for a 3×3 kernel on wider rows
-  // (0.5–0.9×: 2.25 to 9 multiply–adds per copied vector).
-  const int worthIt = g->kernelHeight * KW >= 25 || Wo < 8;
+  // Measured on one Zen 4 core (Lite0's shapes, -O2): at stride 1 the copy pays on rows where
+  // every run touches the padding: 7-wide rows (1.4× for 3×3, 1.1× for 5×5) and 14-wide ones
+  // with a 5×5 kernel (1.2×); not for 3×3 on 14-wide rows, 5×5 on 28-wide ones (0.9×) or at
+  // stride 2 (which copies 4 input vectors per output position, and a 512-bit store costs about
+  // two multiply–adds on this core).
+  const int worthIt = S == 1 && g->strideHeight == 1 &&
+                      (Wo < 8 || (g->kernelHeight * KW >= 25 && Wo <= 16));
   if (padded && worthIt && (owLo > 0 || owHi < Wo) && H * Wp * CK_BLOCK <= CK_PADDED_BLOCK) {
     const bv16 zero = bsplat(0.0f);
     for (long i = 0; i < H; i++) {

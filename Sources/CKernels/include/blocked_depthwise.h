@@ -20,10 +20,11 @@
 /// - `packedBias`: `[⌈channels/16⌉·16]`, or NULL for none.
 /// - `output`: `[⌈channels/16⌉][outputHeight][outputWidth][16]`; only the given blocks are written.
 ///
-/// Each output row is computed in runs of 8 (or 4) positions held in registers, one weight
-/// vector per tap; runs that touch the left or right padding mask their loads, rows of the
-/// kernel outside the image are skipped. A run may be recomputed in part (the last run of a row
-/// overlaps the one before), which gives the same bits. Cost: `16·KH·KW` multiply–adds per
+/// Each output row is computed in runs of 8 positions (and one of the remaining 4 to 7) held in
+/// registers, one weight vector per tap; runs that touch the left or right padding skip those
+/// taps (short stride-1 rows are first copied with their padding columns to a stack buffer),
+/// rows of the kernel outside the image are skipped. A remainder of 1 to 3 positions is a run of
+/// 4 that overlaps the run before, which gives the same bits. Cost: `16·KH·KW` multiply–adds per
 /// output position and block, at most `KH·KW` vector loads per run of positions and tap row.
 void ck_blocked_depthwise_forward(const float *input, const float *packedWeights,
                                   const float *packedBias, long channels,
