@@ -12,8 +12,18 @@ public protocol ClassificationNetwork: Layer {
   /// faster inference-only path; nil when the network has none, and callers capture the
   /// feature layer from `forward(_:context:)` instead (the default).
   func inferenceFeatures(_ input: Tensor) -> Tensor?
+  /// The logits of a batch `input` (inference mode) and a pullback from `∂L/∂logits` to
+  /// `∂L/∂input` alone, by a faster path than `forward(_:context:)` (which also gives parameter
+  /// gradients and captures); nil when the network has none (the default).
+  func inferenceLogitsWithInputPullback(_ input: Tensor) -> (
+    logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
+  )?
 }
 
 extension ClassificationNetwork {
   public func inferenceFeatures(_ input: Tensor) -> Tensor? { nil }
+
+  public func inferenceLogitsWithInputPullback(_ input: Tensor) -> (
+    logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
+  )? { nil }
 }

@@ -38,9 +38,13 @@ public struct Classifier: ImageClassifier {
     logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
   ) {
     checkBatch(images)
-    let context = ForwardContext(computesParameterGradients: false)
-    let (logits, networkPullback) = network.forward(normalization(images), context: context)
+    let normalized = normalization(images)
     let normalization = self.normalization
+    if let (logits, pullback) = network.inferenceLogitsWithInputPullback(normalized) {
+      return (logits, { normalization.backward(pullback($0)) })
+    }
+    let context = ForwardContext(computesParameterGradients: false)
+    let (logits, networkPullback) = network.forward(normalized, context: context)
     return (logits, { normalization.backward(networkPullback($0).input) })
   }
 

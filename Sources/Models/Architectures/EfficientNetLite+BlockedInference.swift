@@ -22,6 +22,10 @@ extension EfficientNetLite {
       var depthwiseClamp: ClosedRange<Float>?
       var projection: BlockedPointwiseConvolution
       var projectionClamp: ClosedRange<Float>?
+      /// The transposed expansion and projection (input gradients), nil when a unit cannot
+      /// be differentiated on blocks.
+      var expansionTranspose: BlockedPointwiseConvolution?
+      var projectionTranspose: BlockedPointwiseConvolution?
       var addsInput: Bool
       var inputPositions: Int
       var outputPositions: Int
@@ -32,6 +36,7 @@ extension EfficientNetLite {
     var blocks: [Block]
     var head: BlockedPointwiseConvolution
     var headClamp: ClosedRange<Float>?
+    var headTranspose: BlockedPointwiseConvolution?
     var headPositions: Int
     /// The floats of the largest blocked feature map.
     var bufferCount: Int
@@ -73,6 +78,8 @@ extension EfficientNetLite {
             expansion: expansion, expansionClamp: block.expansion.flatMap(Self.clamp),
             depthwise: depthwise, depthwiseClamp: Self.clamp(block.depthwise),
             projection: projection, projectionClamp: Self.clamp(block.projection),
+            expansionTranspose: block.expansion?.blockedPointwiseTranspose,
+            projectionTranspose: block.projection.blockedPointwiseTranspose,
             addsInput: block.hasIdentitySkip, inputPositions: h * w,
             outputPositions: outputHeight * outputWidth))
         (h, w) = (outputHeight, outputWidth)
@@ -80,6 +87,7 @@ extension EfficientNetLite {
       guard let head = network.head.blockedPointwise else { return nil }
       self.head = head
       headClamp = Self.clamp(network.head)
+      headTranspose = network.head.blockedPointwiseTranspose
       headPositions = h * w
       bufferCount = max(
         largest, ChannelBlocks.elementCount(channels: head.outputChannels, positions: h * w))
@@ -132,35 +140,65 @@ extension EfficientNetLite {
       body((0..<3).map { storage + $0 * bufferCount })
     }
 
-    /// One image through the network into `features`, each layer split over `threads` threads.
+    /// Where one image's feature maps go: the stem's output, each block's expanded and
+    /// depthwise outputs (`nil`: into the block's output buffer, which the expansion's output
+    /// may share because the projection reads only the depthwise output), the head's output,
+    /// and the two buffers that block inputs and outputs alternate between.
+    struct Destinations {
+      var stem: UnsafeMutablePointer<Float>
+      var expanded: (Int) -> UnsafeMutablePointer<Float>?
+      var filtered: (Int) -> UnsafeMutablePointer<Float>
+      var head: UnsafeMutablePointer<Float>
+      var alternating: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+    }
+
+    /// One image through the network into `features`, each layer split over `threads` threads,
+    /// with the feature maps where `buffers` (three of `bufferCount` floats) say.
     private func run(
       _ image: UnsafePointer<Float>, _ buffers: [UnsafeMutablePointer<Float>], threads: Int,
       features: UnsafeMutablePointer<Float>
     ) {
-      var (input, spare, filtered) = (buffers[0], buffers[1], buffers[2])
+      let destinations = Destinations(
+        stem: buffers[0], expanded: { _ in nil }, filtered: { _ in buffers[2] },
+        head: buffers[2], alternating: (buffers[0], buffers[1]))
+      run(image, into: destinations, threads: threads, features: features)
+    }
+
+    /// One image through the network, its feature maps written where `destinations` says and
+    /// its pooled features into `features`.
+    func run(
+      _ image: UnsafePointer<Float>, into destinations: Destinations, threads: Int,
+      features: UnsafeMutablePointer<Float>
+    ) {
+      let stemOutput = SharedMutablePointer(destinations.stem)
       split(stem.outputHeight, threads) { rows in
-        stem.apply(image, clampingTo: stemClamp, output: input, outputRows: rows)
+        stem.apply(image, clampingTo: stemClamp, output: stemOutput.pointer, outputRows: rows)
       }
-      for block in blocks {
+      var input = destinations.stem
+      for (index, block) in blocks.enumerated() {
+        let output =
+          input == destinations.alternating.1
+          ? destinations.alternating.0 : destinations.alternating.1
         var hidden = UnsafePointer(input)
         if let expansion = block.expansion {
-          let (source, target) = (SharedPointer(input), SharedMutablePointer(spare))
+          let expanded = destinations.expanded(index) ?? output
+          let (source, target) = (SharedPointer(input), SharedMutablePointer(expanded))
           split(expansion.outputBlockCount, threads, alignment: 4) { range in
             expansion.apply(
               source.pointer, positions: block.inputPositions, residual: nil,
               clampingTo: block.expansionClamp, output: target.pointer, outputBlocks: range)
           }
-          hidden = UnsafePointer(spare)
+          hidden = UnsafePointer(expanded)
         }
+        let filtered = destinations.filtered(index)
         let (hiddenSource, filteredTarget) = (SharedPointer(hidden), SharedMutablePointer(filtered))
         split(block.depthwise.blockCount, threads) { range in
           block.depthwise.apply(
             hiddenSource.pointer, clampingTo: block.depthwiseClamp,
             output: filteredTarget.pointer, blocks: range)
         }
-        // The expanded map is dead: the projection writes into its buffer.
         let (filteredSource, residual, target) = (
-          SharedPointer(filtered), SharedPointer(input), SharedMutablePointer(spare)
+          SharedPointer(filtered), SharedPointer(input), SharedMutablePointer(output)
         )
         split(block.projection.outputBlockCount, threads, alignment: 4) { range in
           block.projection.apply(
@@ -168,22 +206,23 @@ extension EfficientNetLite {
             residual: block.addsInput ? residual.pointer : nil,
             clampingTo: block.projectionClamp, output: target.pointer, outputBlocks: range)
         }
-        swap(&input, &spare)
+        input = output
       }
-      let (source, target) = (SharedPointer(input), SharedMutablePointer(spare))
+      let (source, target) = (SharedPointer(input), SharedMutablePointer(destinations.head))
       split(head.outputBlockCount, threads, alignment: 4) { range in
         head.apply(
           source.pointer, positions: headPositions, residual: nil, clampingTo: headClamp,
           output: target.pointer, outputBlocks: range)
       }
       ChannelBlocks.averagePool(
-        spare, channels: head.outputChannels, positions: headPositions, into: features)
+        destinations.head, channels: head.outputChannels, positions: headPositions,
+        into: features)
     }
 
     /// `body` on `threads` contiguous parts of `0..<count` whose bounds are multiples of
     /// `alignment` (the pointwise kernel's group of 4 output blocks: a part that starts inside
     /// a group runs narrower, slower register tiles), in parallel when `threads > 1`.
-    private func split(
+    func split(
       _ count: Int, _ threads: Int, alignment: Int = 1, _ body: (Range<Int>) -> Void
     ) {
       let groups = (count + alignment - 1) / alignment
@@ -202,14 +241,14 @@ extension EfficientNetLite {
 }
 
 /// A read-only pointer shared by the iterations of one `parallelFor`.
-private struct SharedPointer: @unchecked Sendable {
+struct SharedPointer: @unchecked Sendable {
   let pointer: UnsafePointer<Float>
   init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
   init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = UnsafePointer(pointer) }
 }
 
 /// A pointer the iterations of one `parallelFor` write at disjoint places.
-private struct SharedMutablePointer: @unchecked Sendable {
+struct SharedMutablePointer: @unchecked Sendable {
   let pointer: UnsafeMutablePointer<Float>
   init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }

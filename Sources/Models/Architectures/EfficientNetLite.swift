@@ -272,6 +272,19 @@ public struct EfficientNetLite: ClassificationNetwork {
       .pooledFeatures(input)
   }
 
+  /// The logits and a pullback to the normalised images alone, both on 16-channel blocks
+  /// (`BlockedInference.logitsWithInputPullback`): what a saliency map, Integrated Gradients or
+  /// an attack needs, at about a third of the cost of `forward(_:context:)` and its pullback.
+  public func inferenceLogitsWithInputPullback(_ input: Tensor) -> (
+    logits: Tensor, pullback: @Sendable (Tensor) -> Tensor
+  )? {
+    checkInput(input)
+    guard let plan = BlockedInference(self, height: input.shape[2], width: input.shape[3]),
+      plan.differentiable
+    else { return nil }
+    return plan.logitsWithInputPullback(input, classifier: classifier)
+  }
+
   /// The pooled features `[N, 1280]`, stage by stage on planar maps (networks whose 1×1 stages
   /// have no blocked form).
   private func pooledFeatures(_ input: Tensor) -> Tensor {

@@ -45,7 +45,9 @@ public struct FoldedConvolution: Layer {
   private var storedBatchNorm: BatchNorm2D
   /// The convolution with the batch norm folded in (what runs).
   public private(set) var folded: Conv2D {
-    didSet { (pointwise, blockedPointwise) = Self.pointwiseForms(of: folded) }
+    didSet {
+      (pointwise, blockedPointwise, blockedPointwiseTranspose) = Self.pointwiseForms(of: folded)
+    }
   }
   /// The folded weight laid out for the pointwise kernel, when the convolution is 1×1 with
   /// stride 1, no padding and one group.
@@ -53,6 +55,9 @@ public struct FoldedConvolution: Layer {
   /// The folded convolution packed for the channel-blocked pointwise kernel (the inference path
   /// of `EfficientNetLite`), under the same condition as `pointwise`.
   public private(set) var blockedPointwise: BlockedPointwiseConvolution?
+  /// The pointwise convolution by the transposed folded weight, without bias, packed for the
+  /// channel-blocked kernel: the input gradient of `blockedPointwise` (`∂L/∂x = Wᵀ·∂L/∂z`).
+  public private(set) var blockedPointwiseTranspose: BlockedPointwiseConvolution?
 
   /// A unit made of `convolution`, then `batchNorm`, then `activation`, whose parameters are
   /// named `convolutionName + "." + name` and `batchNormName + "." + name`.
@@ -74,18 +79,23 @@ public struct FoldedConvolution: Layer {
     self.storedBatchNorm = batchNorm
     let folded = convolution.folding(batchNorm)
     self.folded = folded
-    (pointwise, blockedPointwise) = Self.pointwiseForms(of: folded)
+    (pointwise, blockedPointwise, blockedPointwiseTranspose) = Self.pointwiseForms(of: folded)
   }
 
-  /// The two packed forms of a pointwise `convolution` (nil for any other convolution).
+  /// The packed forms of a pointwise `convolution` (nil for any other convolution): planar,
+  /// blocked, and blocked by the transposed weight (for input gradients).
   private static func pointwiseForms(of convolution: Conv2D) -> (
-    PointwiseWeights?, BlockedPointwiseConvolution?
+    PointwiseWeights?, BlockedPointwiseConvolution?, BlockedPointwiseConvolution?
   ) {
     let (weight, bias) = (convolution.weight, convolution.bias)
     guard let pointwise = PointwiseWeights(weight, configuration: convolution.configuration) else {
-      return (nil, nil)
+      return (nil, nil, nil)
     }
-    return (pointwise, BlockedPointwiseConvolution(weight: weight, bias: bias))
+    let matrix = weight.reshaped(to: [weight.shape[0], weight.shape[1]])
+    return (
+      pointwise, BlockedPointwiseConvolution(weight: weight, bias: bias),
+      BlockedPointwiseConvolution(weight: matrix.transposed().materialized(), bias: nil)
+    )
   }
 
   /// The unfolded convolution.
