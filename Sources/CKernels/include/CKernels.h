@@ -167,3 +167,4 @@ int ck_parallel_in_chunk(void);
 
 #include "blocked_pointwise.h"
 #include "blocked_depthwise.h"
+#include "blocked_depthwise_gradient.h"
