@@ -171,23 +171,29 @@ struct BenchAttacks: ParsableCommand {
     }
   }
 
-  /// The median wall-clock and process CPU milliseconds of `runs` calls of `body`, after one
-  /// untimed call. CPU time is the steadier figure when other work shares the cores.
+  /// `medianMilliseconds(runs:_:)` with `--runs`.
   private func medianMilliseconds(_ body: () throws -> Void) throws -> (wall: Double, cpu: Double)
   {
+    try Self.medianMilliseconds(runs: runs, body)
+  }
+
+  /// The median wall-clock and process CPU milliseconds of `runs` calls of `body`, after one
+  /// untimed call. CPU time is the steadier figure when other work shares the cores.
+  static func medianMilliseconds(runs: Int, _ body: () throws -> Void) throws -> (
+    wall: Double, cpu: Double
+  ) {
     try body()
     var wall: [Double] = []
     var cpu: [Double] = []
     for _ in 0..<runs {
-      let (start, startCPU) = (DispatchTime.now().uptimeNanoseconds, Self.processCPUTime())
+      let (start, startCPU) = (DispatchTime.now().uptimeNanoseconds, processCPUTime())
       try body()
       wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-      cpu.append((Self.processCPUTime() - startCPU) * 1e3)
+      cpu.append((processCPUTime() - startCPU) * 1e3)
     }
-    return (Self.median(wall), Self.median(cpu))
+    return (median(wall), median(cpu))
   }
 
-  /// The CPU time of every thread of the process, in seconds.
   static func processCPUTime() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)

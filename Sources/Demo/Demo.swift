@@ -14,6 +14,6 @@ struct Demo: ParsableCommand {
       Evaluate.self, Study.self,
       BiasExperiment.self,
       Probe.self, BenchCriticism.self,
-      AttackCommand.self, BenchAttacks.self,
+      AttackCommand.self, BenchAttacks.self, BenchExplain.self,
     ])
 }
