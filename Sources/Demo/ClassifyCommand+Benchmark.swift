@@ -115,8 +115,9 @@ extension Classify {
 }
 
 extension Classify {
-  /// Times each kind of stage of EfficientNet-Lite0 on `input` (normalised images, current
-  /// thread count) and prints one line per kind, slowest first: the sum over the network of the
+  /// Times each kind of stage of EfficientNet-Lite0's planar layer-by-layer path (the one
+  /// `forward(_:context:)` runs; inference runs on channel blocks) on `input` (normalised images,
+  /// current thread count) and prints one line per kind, slowest first: the sum over the network of the
   /// median times of its stages run one at a time, and the GFLOP/s of the convolutions. ReLU6 is
   /// the time of a stage with its in-place clamp minus the time of its convolution alone.
   func profileStages(_ network: EfficientNetLite, input: Tensor, runs: Int) {
