@@ -209,11 +209,10 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
       let configuration: Convolution2DConfiguration
       let planarDy: Tensor
       let blockedDy: [Float]
-      var blockedDx: [Float]
       let inputShape: [Int]
       let repeats: Int
     }
-    var prepared = layers.map { (c, k, s, h, repeats) -> Layer in
+    let prepared = layers.map { (c, k, s, h, repeats) -> Layer in
       let w = Tensor.normal([c, 1, k, k], using: &rng)
       let configuration = Convolution2DConfiguration(stride: s, padding: .same, groups: c)
       let convolution = BlockedDepthwiseConvolution(
@@ -222,25 +221,31 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
         [1, c, convolution.outputHeight, convolution.outputWidth], using: &rng)
       return Layer(
         convolution: convolution, weight: w, configuration: configuration, planarDy: dy,
-        blockedDy: ChannelBlocks.blocked(dy).scalars,
-        blockedDx: [Float](
-          repeating: 0, count: ChannelBlocks.elementCount(channels: c, positions: h * h)),
-        inputShape: [1, c, h, h], repeats: repeats)
+        blockedDy: ChannelBlocks.blocked(dy).scalars, inputShape: [1, c, h, h], repeats: repeats)
     }
-    func blocked() {
-      for index in prepared.indices {
-        for _ in 0..<prepared[index].repeats {
-          let layer = prepared[index]
-          layer.blockedDy.withUnsafeBufferPointer { dy in
-            prepared[index].blockedDx.withUnsafeMutableBufferPointer { dx in
-              layer.convolution.applyInputGradient(dy.baseAddress!, inputGradient: dx.baseAddress!)
-            }
-          }
+    // (Kept apart from `prepared`, so that writing them never copies an array.)
+    var gradients = prepared.map { layer in
+      [Float](
+        repeating: 0,
+        count: ChannelBlocks.elementCount(
+          channels: layer.convolution.channels,
+          positions: layer.convolution.inputHeight * layer.convolution.inputWidth))
+    }
+    func gradient(_ index: Int) {
+      prepared[index].blockedDy.withUnsafeBufferPointer { dy in
+        gradients[index].withUnsafeMutableBufferPointer { dx in
+          prepared[index].convolution.applyInputGradient(
+            dy.baseAddress!, inputGradient: dx.baseAddress!)
         }
       }
     }
+    func blocked() {
+      for index in prepared.indices {
+        for _ in 0..<prepared[index].repeats { gradient(index) }
+      }
+    }
     // The blocked forward convolution of the same layers, a yardstick for the gradient.
-    var forwardInputs = prepared.map { layer in
+    let forwardInputs = prepared.map { layer in
       [Float](
         repeating: 0.5,
         count: ChannelBlocks.elementCount(
@@ -279,25 +284,18 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
     }
     // Per layer (one run each, median of 15): where the time goes.
     for index in prepared.indices {
-      let layer = prepared[index]
-      let g = times {
-        layer.blockedDy.withUnsafeBufferPointer { dy in
-          prepared[index].blockedDx.withUnsafeMutableBufferPointer { dx in
-            layer.convolution.applyInputGradient(dy.baseAddress!, inputGradient: dx.baseAddress!)
-          }
-        }
-      }
+      let g = times { gradient(index) }
       let f = times {
         forwardInputs[index].withUnsafeBufferPointer { x in
           forwardOutputs[index].withUnsafeMutableBufferPointer { y in
-            layer.convolution.apply(x.baseAddress!, clampingTo: nil, output: y.baseAddress!)
+            prepared[index].convolution.apply(
+              x.baseAddress!, clampingTo: nil, output: y.baseAddress!)
           }
         }
       }
       print(
         String(
-          format: "layer %@: gradient %.3f ms, forward %.3f ms", "\(layers[index])", g[7] * 1,
-          f[7]))
+          format: "layer %@: gradient %.3f ms, forward %.3f ms", "\(layers[index])", g[7], f[7]))
     }
     for round in 0..<2 {
       let b = times(blocked)
