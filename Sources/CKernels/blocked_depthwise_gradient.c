@@ -151,8 +151,10 @@ CK_INLINE void gradient_block(const float *restrict dy, const float *restrict w,
     right = ck_max(right, d0 + Q - Wo);
   }
   const long Wp = left + Wo + right;
-  // As for the forward kernel: the copy pays for 5×5 kernels and for rows shorter than a run.
-  const int worthIt = g->kernelHeight * KW >= 25 || W < 8 * S;
+  // As for the forward kernel, the copy pays for 5×5 kernels and for rows shorter than a run;
+  // for stride 2 a third of the runs would be masked (measured on one core, Lite0's 3×3
+  // stride-2 layer on 28×28: 0.028 → 0.025 ms, the 112×112 one does not fit).
+  const int worthIt = g->kernelHeight * KW >= 25 || W < 8 * S || S > 1;
   if (padded && worthIt && (left > 0 || right > 0) && Ho * Wp * CK_BLOCK <= CK_PADDED_GRADIENT) {
     const bv16 zero = bsplat(0.0f);
     for (long i = 0; i < Ho; i++) {
