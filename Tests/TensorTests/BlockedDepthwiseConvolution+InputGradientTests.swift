@@ -115,8 +115,9 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
   }
 
   /// Partial last blocks, planes smaller than a run (and than the kernel), rectangular planes
-  /// and kernels, SAME and symmetric padding, stride 2 on odd sizes, and kernels and strides
-  /// without an unrolled copy (7×7 stride 3, 1×1, 3×5, 5×3 with asymmetric explicit padding).
+  /// and kernels, SAME and symmetric padding, stride 2 on odd sizes, kernels and strides
+  /// without an unrolled copy (7×7 stride 3, 1×1, 3×5, 5×3 with asymmetric explicit padding),
+  /// and both border paths (the zero-padded copy of a block and the masked loads).
   func testOddShapesMatchPlanarInputGradient() {
     var seed: UInt64 = 100
     for channels in [1, 5, 17, 40] {
@@ -147,6 +148,11 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
       channels: 16, kernel: (3, 3), stride: 1, height: 20, width: 37, padding: .valid, seed: 6)
     assertMatchesPlanar(
       channels: 24, kernel: (3, 3), stride: 2, height: 16, width: 33, padding: .valid, seed: 7)
+    // 5×5 kernels on planes too large for the zero-padded copy of a block: masked border runs.
+    assertMatchesPlanar(channels: 20, kernel: (5, 5), stride: 1, height: 40, width: 60, seed: 8)
+    assertMatchesPlanar(
+      channels: 20, kernel: (5, 5), stride: 2, height: 61, width: 75, padding: .symmetric(2),
+      seed: 9)
   }
 
   /// The input gradient is the adjoint of the forward convolution without bias and clamp:
@@ -203,11 +209,10 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
       let configuration: Convolution2DConfiguration
       let planarDy: Tensor
       let blockedDy: [Float]
-      var blockedDx: [Float]
       let inputShape: [Int]
       let repeats: Int
     }
-    var prepared = layers.map { (c, k, s, h, repeats) -> Layer in
+    let prepared = layers.map { (c, k, s, h, repeats) -> Layer in
       let w = Tensor.normal([c, 1, k, k], using: &rng)
       let configuration = Convolution2DConfiguration(stride: s, padding: .same, groups: c)
       let convolution = BlockedDepthwiseConvolution(
@@ -216,18 +221,45 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
         [1, c, convolution.outputHeight, convolution.outputWidth], using: &rng)
       return Layer(
         convolution: convolution, weight: w, configuration: configuration, planarDy: dy,
-        blockedDy: ChannelBlocks.blocked(dy).scalars,
-        blockedDx: [Float](
-          repeating: 0, count: ChannelBlocks.elementCount(channels: c, positions: h * h)),
-        inputShape: [1, c, h, h], repeats: repeats)
+        blockedDy: ChannelBlocks.blocked(dy).scalars, inputShape: [1, c, h, h], repeats: repeats)
+    }
+    // (Kept apart from `prepared`, so that writing them never copies an array.)
+    var gradients = prepared.map { layer in
+      [Float](
+        repeating: 0,
+        count: ChannelBlocks.elementCount(
+          channels: layer.convolution.channels,
+          positions: layer.convolution.inputHeight * layer.convolution.inputWidth))
+    }
+    func gradient(_ index: Int) {
+      prepared[index].blockedDy.withUnsafeBufferPointer { dy in
+        gradients[index].withUnsafeMutableBufferPointer { dx in
+          prepared[index].convolution.applyInputGradient(
+            dy.baseAddress!, inputGradient: dx.baseAddress!)
+        }
+      }
     }
     func blocked() {
       for index in prepared.indices {
+        for _ in 0..<prepared[index].repeats { gradient(index) }
+      }
+    }
+    // The blocked forward convolution of the same layers, a yardstick for the gradient.
+    let forwardInputs = prepared.map { layer in
+      [Float](
+        repeating: 0.5,
+        count: ChannelBlocks.elementCount(
+          channels: layer.convolution.channels,
+          positions: layer.convolution.inputHeight * layer.convolution.inputWidth))
+    }
+    var forwardOutputs = prepared.map { $0.blockedDy }
+    func forward() {
+      for index in prepared.indices {
         for _ in 0..<prepared[index].repeats {
-          let layer = prepared[index]
-          layer.blockedDy.withUnsafeBufferPointer { dy in
-            prepared[index].blockedDx.withUnsafeMutableBufferPointer { dx in
-              layer.convolution.applyInputGradient(dy.baseAddress!, inputGradient: dx.baseAddress!)
+          forwardInputs[index].withUnsafeBufferPointer { x in
+            forwardOutputs[index].withUnsafeMutableBufferPointer { y in
+              prepared[index].convolution.apply(
+                x.baseAddress!, clampingTo: nil, output: y.baseAddress!)
             }
           }
         }
@@ -250,15 +282,32 @@ final class BlockedDepthwiseConvolutionInputGradientTests: XCTestCase {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
       }.sorted()
     }
+    // Per layer (one run each, median of 15): where the time goes.
+    for index in prepared.indices {
+      let g = times { gradient(index) }
+      let f = times {
+        forwardInputs[index].withUnsafeBufferPointer { x in
+          forwardOutputs[index].withUnsafeMutableBufferPointer { y in
+            prepared[index].convolution.apply(
+              x.baseAddress!, clampingTo: nil, output: y.baseAddress!)
+          }
+        }
+      }
+      print(
+        String(
+          format: "layer %@: gradient %.3f ms, forward %.3f ms", "\(layers[index])", g[7], f[7]))
+    }
     for round in 0..<2 {
       let b = times(blocked)
       let p = times(planar)
+      let f = times(forward)
       print(
         String(
           format:
             "round %d: blocked median %.3f ms (min %.3f, max %.3f); planar median %.3f ms "
-            + "(min %.3f, max %.3f); planar/blocked %.2f×",
-          round, b[7], b[0], b[14], p[7], p[0], p[14], p[7] / b[7]))
+            + "(min %.3f, max %.3f); planar/blocked %.2f×; blocked forward median %.3f ms "
+            + "(min %.3f)",
+          round, b[7], b[0], b[14], p[7], p[0], p[14], p[7] / b[7], f[7], f[0]))
     }
   }
 }

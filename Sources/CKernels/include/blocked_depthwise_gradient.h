@@ -25,10 +25,11 @@
 /// of a block. With stride `S`, the columns `j ≡ r (mod S)` of one input row share their set of
 /// kernel columns and read consecutive output-gradient columns, so they are computed in runs of
 /// 8 (or 4) positions held in registers, one weight vector per tap; the runs whose taps all land
-/// inside the output plane load unchecked, the others mask their loads. Each element of the
-/// result is written once (the last run of a residue class may overlap the one before it, which
-/// gives the same bits). Cost: `16·KH·KW / (sh·sw)` multiply–adds per input position and block
-/// on average.
+/// inside the output plane load unchecked, the others skip the taps outside it (or, for 5×5
+/// kernels, stride 2 and short rows, read a zero-padded copy of the block from a 64 KiB stack
+/// buffer when it fits). Each element of the result is written once (the last run of a residue
+/// class may overlap the one before it, which gives the same bits). Cost: `16·KH·KW / (sh·sw)`
+/// multiply–adds per input position and block on average.
 void ck_blocked_depthwise_input_gradient(const float *outputGradient, const float *packedWeights,
                                          long channels, const CKWindow *window, long firstBlock,
                                          long blockCount, float *inputGradient);
