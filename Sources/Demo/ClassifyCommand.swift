@@ -58,9 +58,10 @@ struct Classify: ParsableCommand {
   var benchmark: Int?
 
   @Flag(
-    help:
-      "With --benchmark, also time each kind of stage (convolutions, ReLU6, skips) of the planar "
-      + "layer-by-layer path (parameter gradients, captured layers).")
+    help: """
+      With --benchmark, also time each kind of stage (convolutions, ReLU6, skips) of the planar \
+      layer-by-layer path (parameter gradients, captured layers).
+      """)
   var profile = false
 
   @Argument(help: "PNG or JPEG photographs, or .npy float images.", completion: .file())
