@@ -66,15 +66,8 @@ public struct BlockedDenseConvolution: Sendable {
         "A convolution of \(outputs) output channels needs a bias [\(outputs)], not "
           + "\(bias.shape).")
     }
-    let taps = geometry.patchSize
-    let lanes = ChannelBlocks.width
-    let w = weight.scalars
-    var packed = [Float](repeating: 0, count: ChannelBlocks.blockCount(outputs) * taps * lanes)
-    for o in 0..<outputs {
-      for t in 0..<taps {
-        packed[((o / lanes) * taps + t) * lanes + o % lanes] = w[o * taps + t]
-      }
-    }
+    let packed = ChannelBlocks.interleaved(
+      weight.scalars, rows: outputs, columns: geometry.patchSize)
     self.inputChannels = channels
     self.outputChannels = outputs
     self.inputHeight = inputHeight

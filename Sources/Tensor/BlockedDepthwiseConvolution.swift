@@ -68,16 +68,8 @@ public struct BlockedDepthwiseConvolution: Sendable {
         "A depthwise convolution of \(channels) channels needs a bias [\(channels)], not "
           + "\(bias.shape).")
     }
-    let taps = geometry.kernelHeight * geometry.kernelWidth
-    let lanes = ChannelBlocks.width
-    let blocks = ChannelBlocks.blockCount(channels)
-    let w = weight.scalars
-    var packed = [Float](repeating: 0, count: blocks * taps * lanes)
-    for c in 0..<channels {
-      for t in 0..<taps {
-        packed[((c / lanes) * taps + t) * lanes + c % lanes] = w[c * taps + t]
-      }
-    }
+    let packed = ChannelBlocks.interleaved(
+      weight.scalars, rows: channels, columns: geometry.kernelHeight * geometry.kernelWidth)
     self.channels = channels
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
@@ -129,11 +121,4 @@ public struct BlockedDepthwiseConvolution: Sendable {
 func withOptionalArray<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
   guard let array else { return body(nil) }
   return array.withUnsafeBufferPointer { body($0.baseAddress) }
-}
-
-extension ChannelBlocks {
-  /// `values` followed by zeros up to a whole number of blocks (internal).
-  static func paddedVector(_ values: [Float]) -> [Float] {
-    values + [Float](repeating: 0, count: paddedCount(values.count) - values.count)
-  }
 }

@@ -110,3 +110,23 @@ public enum ChannelBlocks {
     ck_blocked_average_pool(input, channels, positions, output)
   }
 }
+
+extension ChannelBlocks {
+  /// `values` followed by zeros up to a whole number of blocks (internal).
+  static func paddedVector(_ values: [Float]) -> [Float] {
+    values + [Float](repeating: 0, count: paddedCount(values.count) - values.count)
+  }
+
+  /// A row-major `[rows, columns]` matrix as `[⌈rows/16⌉][columns][16]`: each column of each
+  /// block of 16 rows is one vector, zero past `rows` (the packed weights of the blocked
+  /// depthwise and dense convolutions, one row per channel).
+  static func interleaved(_ values: [Float], rows: Int, columns: Int) -> [Float] {
+    var packed = [Float](repeating: 0, count: blockCount(rows) * columns * width)
+    for r in 0..<rows {
+      for t in 0..<columns {
+        packed[((r / width) * columns + t) * width + r % width] = values[r * columns + t]
+      }
+    }
+    return packed
+  }
+}

@@ -7,19 +7,7 @@ import XCTest
 /// layer-by-layer path on planar maps (`forward(_:context:)`, the one that differentiates and is
 /// itself checked against onnxruntime and finite differences).
 final class EfficientNetLiteBlockedInferenceTests: XCTestCase {
-  /// Lite0 with seeded weights and batch norms that are not the identity, so that every folded
-  /// scale, shift and clamp matters.
-  private func network(classCount: Int = 10) -> EfficientNetLite {
-    var rng = SeededGenerator(seed: 11)
-    var network = EfficientNetLite.lite0(classCount: classCount, using: &rng)
-    network.updateParameters { name, _, value in
-      guard name.contains("._bn") || name.hasPrefix("_bn") else { return }
-      let (low, high): (Float, Float) =
-        name.hasSuffix("running_var") ? (0.5, 2) : name.hasSuffix("weight") ? (0.5, 1.5) : (-0.2, 0.2)
-      value = Tensor.uniform(value.shape, low: low, high: high, using: &rng)
-    }
-    return network
-  }
+  private func network() -> EfficientNetLite { seededLite0(seed: 11) }
 
   func testLogitsEqualTheLayerByLayerPathOnOddSizedImages() {
     // Arrange: odd, non-square images, so SAME padding is uneven at every stride-2 stage and

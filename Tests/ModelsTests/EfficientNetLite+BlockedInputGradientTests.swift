@@ -8,18 +8,7 @@ import XCTest
 /// what `Classifier.logitsWithPullback` runs for Lite0) against the pullback of the planar
 /// layer-by-layer `forward(_:context:)`, itself checked against finite differences and JAX.
 final class EfficientNetLiteBlockedInputGradientTests: XCTestCase {
-  /// Lite0 with seeded weights and batch norms that are not the identity.
-  private func network(classCount: Int = 10) -> EfficientNetLite {
-    var rng = SeededGenerator(seed: 21)
-    var network = EfficientNetLite.lite0(classCount: classCount, using: &rng)
-    network.updateParameters { name, _, value in
-      guard name.contains("._bn") || name.hasPrefix("_bn") else { return }
-      let (low, high): (Float, Float) =
-        name.hasSuffix("running_var") ? (0.5, 2) : name.hasSuffix("weight") ? (0.5, 1.5) : (-0.2, 0.2)
-      value = Tensor.uniform(value.shape, low: low, high: high, using: &rng)
-    }
-    return network
-  }
+  private func network() -> EfficientNetLite { seededLite0(seed: 21) }
 
   func testGradientEqualsThePlanarPullbackOnOddSizedImages() throws {
     // Arrange: odd, non-square images (uneven SAME padding at every stride-2 stage) and a seed
