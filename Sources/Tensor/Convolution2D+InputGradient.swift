@@ -43,10 +43,12 @@ extension Tensor {
           let tiling = ConvolutionTiling(
             patchSize: g.patchSize, outputPlane: g.outputPlane, units: g.batch * g.groups,
             workers: workers)
-          if tiling.splitsRows {
-            inputGradientSplittingRows(g, dy, w, dx, workers: workers)
-          } else if g.isPointwise {
+          if g.isPointwise && !tiling.splitsRows {
             inputGradientPointwise(g, dy, w, dx, tiling: tiling, workers: workers)
+          } else if g.batch * g.groups == 1 {
+            // One (image, group): its input channels are cut into a fixed number of parts
+            // (disjoint, no partial sums), so the result does not depend on the thread count.
+            inputGradientSplittingRows(g, dy, w, dx, workers: workers)
           } else {
             inputGradientPatchMatrix(g, dy, w, dx, tiling: tiling, workers: workers)
           }
@@ -81,9 +83,9 @@ extension Tensor {
 
   /// Per tile: `dPatches = W_groupᵀ · dY[n, group, tile]`, then col2im adds it into `dX`.
   ///
-  /// Tiles of one image overlap in the input, so with at least as many (image, group) units as
-  /// workers each worker owns whole units; otherwise the workers split the tiles of each unit,
-  /// each adding into a private copy of the unit's input gradient, and the copies are summed.
+  /// Tiles of one image overlap in the input, so each worker owns whole (image, group) units and
+  /// adds their tiles in order: every element of `dX` is summed in the same order on any number
+  /// of threads (one unit alone goes to `inputGradientSplittingRows`).
   private static func inputGradientPatchMatrix(
     _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
     _ dx: UnsafeMutablePointer<Float>, tiling: ConvolutionTiling, workers: Int
@@ -91,58 +93,35 @@ extension Tensor {
     let units = g.batch * g.groups
     let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
     let unitCount = cg * g.inputPlane
-
-    /// Adds the contribution of `tiles` of `unit` to `accumulator` (`[C/groups, H, W]`).
-    func accumulate(
-      unit: Int, tiles: Range<Int>, patches: UnsafeMutablePointer<Float>,
-      into accumulator: UnsafeMutablePointer<Float>
-    ) {
-      let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
-      for tile in tiles {
-        let positions = tiling.positions(tile, outputPlane: plane)
-        Im2Col.multiply(
-          transposingA: true, m: k, n: positions.count, k: og, a: w + group * og * k, lda: k,
-          b: dy + (n * g.outputChannels + group * og) * plane + positions.lowerBound, ldb: plane,
-          beta: 0, c: patches, ldc: positions.count)
-        Im2Col.addPatches(
-          patches, channels: cg, window: g.window, positions: positions, into: accumulator)
-      }
-    }
-
-    if units >= workers {
-      ConvolutionWorkers.run(
-        workers: workers, items: units, scratchCount: k * tiling.tileSize
-      ) { _, range, scratch in
-        for unit in range {
-          let target = dx + unit * unitCount
-          target.update(repeating: 0, count: unitCount)
-          accumulate(unit: unit, tiles: 0..<tiling.tileCount, patches: scratch, into: target)
-        }
-      }
-      return
-    }
-    ConvolutionWorkers.withScratch((workers - 1) * unitCount) { partials in
-      for unit in 0..<units {
+    ConvolutionWorkers.run(
+      workers: workers, items: units, scratchCount: k * tiling.tileSize
+    ) { _, range, scratch in
+      for unit in range {
+        let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
         let target = dx + unit * unitCount
-        ConvolutionWorkers.run(
-          workers: workers, items: tiling.tileCount, scratchCount: k * tiling.tileSize
-        ) { worker, tiles, scratch in
-          let accumulator = worker == 0 ? target : partials + (worker - 1) * unitCount
-          accumulator.update(repeating: 0, count: unitCount)
-          accumulate(unit: unit, tiles: tiles, patches: scratch, into: accumulator)
-        }
-        let used = min(workers, tiling.tileCount)
-        for worker in 1..<max(used, 1) {
-          cblas_saxpy(
-            blasint(unitCount), 1, partials + (worker - 1) * unitCount, 1, target, 1)
+        target.update(repeating: 0, count: unitCount)
+        for tile in 0..<tiling.tileCount {
+          let positions = tiling.positions(tile, outputPlane: plane)
+          Im2Col.multiply(
+            transposingA: true, m: k, n: positions.count, k: og, a: w + group * og * k, lda: k,
+            b: dy + (n * g.outputChannels + group * og) * plane + positions.lowerBound,
+            ldb: plane, beta: 0, c: scratch, ldc: positions.count)
+          Im2Col.addPatches(
+            scratch, channels: cg, window: g.window, positions: positions, into: target)
         }
       }
     }
   }
 
-  /// Small images at batch 1: per (image, group), each worker takes a share of the input
-  /// channels: `dPatches[its rows] = W_group[:, its rows]ᵀ · dY`, then col2im into its channels
-  /// of `dX` (disjoint, so no partial sums).
+  /// The number of parts the input channels of one (image, group) are cut into: a constant, so
+  /// that the products and their order depend on the shapes only, never on the thread count.
+  static let inputGradientChannelParts = 2
+
+  /// One (image, group) at a time: its input channels are cut into
+  /// `inputGradientChannelParts` parts, the workers take whole parts, and for each part, tile by
+  /// tile of output positions, `dPatches[its rows] = W_group[:, its rows]ᵀ · dY[tile]` is added
+  /// into its channels of `dX` (disjoint, so no partial sums; tiles in order; the same GEMM
+  /// shapes on any number of threads, so the same bits).
   private static func inputGradientSplittingRows(
     _ g: Convolution2DGeometry, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
     _ dx: UnsafeMutablePointer<Float>, workers: Int
@@ -150,25 +129,47 @@ extension Tensor {
     let pointwise = g.isPointwise
     let (cg, og, k, plane) = (g.channelsPerGroup, g.outputsPerGroup, g.patchSize, g.outputPlane)
     let taps = g.kernelHeight * g.kernelWidth
-    let share = (cg + workers - 1) / workers
+    let parts = min(cg, inputGradientChannelParts)
+    let share = (cg + parts - 1) / parts
+    // Cache-sized tiles chosen from the shapes alone (no balancing across workers).
+    let tileSize =
+      pointwise
+      ? plane
+      : ConvolutionTiling(patchSize: share * taps, outputPlane: plane, units: 1, workers: 1)
+        .tileSize
     for unit in 0..<(g.batch * g.groups) {
       let (n, group) = unit.quotientAndRemainder(dividingBy: g.groups)
       let gradient = dy + (n * g.outputChannels + group * og) * plane
       let target = dx + (n * g.inputChannels + group * cg) * g.inputPlane
       ConvolutionWorkers.run(
-        workers: workers, items: cg, scratchCount: pointwise ? 0 : share * taps * plane
-      ) { _, channels, scratch in
-        let region = target + channels.lowerBound * g.inputPlane
-        let rows = (channels.lowerBound * taps)..<(channels.upperBound * taps)
-        Im2Col.multiply(
-          transposingA: true, m: rows.count, n: plane, k: og,
-          a: w + group * og * k + rows.lowerBound, lda: k, b: gradient, ldb: plane, beta: 0,
-          c: pointwise ? region : scratch, ldc: plane)
-        if !pointwise {
+        workers: min(workers, parts), items: parts,
+        scratchCount: pointwise ? 0 : share * taps * tileSize
+      ) { _, partRange, scratch in
+        for part in partRange {
+          let channels = (cg * part / parts)..<(cg * (part + 1) / parts)
+          let region = target + channels.lowerBound * g.inputPlane
+          let rows = (channels.lowerBound * taps)..<(channels.upperBound * taps)
+          if pointwise {
+            Im2Col.multiply(
+              transposingA: true, m: rows.count, n: plane, k: og,
+              a: w + group * og * k + rows.lowerBound, lda: k, b: gradient, ldb: plane, beta: 0,
+              c: region, ldc: plane)
+            continue
+          }
           region.update(repeating: 0, count: channels.count * g.inputPlane)
-          Im2Col.addPatches(
-            scratch, channels: channels.count, window: g.window, positions: 0..<plane,
-            into: region)
+          var start = 0
+          while start < plane {
+            let positions = start..<min(start + tileSize, plane)
+            Im2Col.multiply(
+              transposingA: true, m: rows.count, n: positions.count, k: og,
+              a: w + group * og * k + rows.lowerBound, lda: k,
+              b: gradient + positions.lowerBound, ldb: plane, beta: 0, c: scratch,
+              ldc: positions.count)
+            Im2Col.addPatches(
+              scratch, channels: channels.count, window: g.window, positions: positions,
+              into: region)
+            start = positions.upperBound
+          }
         }
       }
     }

@@ -144,9 +144,9 @@ final class Convolution2DBackwardTests: XCTestCase {
       at: b)
   }
 
-  func testOneImageSplitOverTwoWorkersSumsTheirPartialInputGradients() {
-    // One image and one group on two threads: the workers split the tiles and each adds into a
-    // private input gradient (tiles overlap through the 3×3 windows).
+  func testOneImageSplitOverTwoWorkersMatchesTheReference() {
+    // One image and one group on two threads: the workers split the input channels, each adding
+    // its tiles into its own channels (tiles overlap through the 3×3 windows).
     var rng = SeededGenerator(seed: 500)
     let setup = ReferenceConvolution.Setup(stride: (1, 1), padding: (1, 1, 1, 1))
     let x = Tensor.normal([1, 16, 30, 30], using: &rng)
@@ -164,6 +164,34 @@ final class Convolution2DBackwardTests: XCTestCase {
         assertAllClose(
           gradients.weight, expectedWeight, absoluteTolerance: 1e-3, relativeTolerance: 1e-4)
       }
+    }
+  }
+
+  func testInputGradientHasTheSameBitsOnOneTwoAndThreeThreads() {
+    // Batch 1 (the workers split the input channels) and batch 3 (whole images per worker), a
+    // stem-like strided layer, a large plane cut into several tiles, a tiny plane and groups:
+    // every element of the input gradient is summed in one order whatever the thread count.
+    let shapes: [(input: [Int], weight: [Int], configuration: Convolution2DConfiguration)] = [
+      ([1, 3, 96, 96], [32, 3, 3, 3], Convolution2DConfiguration(stride: 2, padding: .same)),
+      ([1, 16, 40, 40], [24, 16, 3, 3], Convolution2DConfiguration(padding: .symmetric(1))),
+      ([1, 6, 5, 7], [8, 6, 3, 3], Convolution2DConfiguration(padding: .symmetric(1))),
+      ([3, 8, 20, 20], [8, 4, 3, 3], Convolution2DConfiguration(padding: .symmetric(1), groups: 2)),
+      ([1, 12, 9, 9], [20, 12, 1, 1], Convolution2DConfiguration()),
+    ]
+    for (index, shape) in shapes.enumerated() {
+      var rng = SeededGenerator(seed: UInt64(900 + index))
+      let w = Tensor.normal(shape.weight, using: &rng)
+      let dy = Tensor.normal(
+        shape.configuration.outputShape(inputShape: shape.input, weightShape: shape.weight),
+        using: &rng)
+      let results = [1, 2, 3].map { threads in
+        withComputeThreads(threads) {
+          Tensor.convolution2DInputGradient(
+            dy, weight: w, inputShape: shape.input, configuration: shape.configuration)
+        }
+      }
+      XCTAssertEqual(results[0].scalars, results[1].scalars, "shape \(index), 1 vs 2 threads")
+      XCTAssertEqual(results[0].scalars, results[2].scalars, "shape \(index), 1 vs 3 threads")
     }
   }
 
